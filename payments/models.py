@@ -1,0 +1,1 @@
+"""Connected accounts, payment requests, payments, refunds and payouts (with Stripe Connect)."""

@@ -1,0 +1,20 @@
+from django.conf import settings
+
+from teams import selectors
+from teams.roles import capabilities_of
+
+
+def navigation(request):
+    """The app shell's data: the organization switcher, the menu by capability, task mode."""
+    context = {
+        "site_name": settings.SITE_NAME,
+        "tasks_inline": settings.CELERY_TASK_ALWAYS_EAGER,
+    }
+    membership = getattr(request, "membership", None)
+    if membership is not None:
+        context["caps"] = {c.value for c in capabilities_of(membership)}
+        context["current_organization"] = membership.organization
+        context["current_membership"] = membership
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        context["user_memberships"] = selectors.memberships_of_user(user=request.user)
+    return context

@@ -1,0 +1,178 @@
+"""Parsing and validating input. Forms never write: services do."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from phonenumber_field.formfields import PhoneNumberField
+from timezone_field import TimeZoneFormField
+
+from teams.models import Membership, Organization, Team
+from teams.roles import INVITABLE_ROLES, Role
+
+COMMON_TIME_ZONES = [
+    "America/St_Johns",
+    "America/Halifax",
+    "America/Toronto",
+    "America/New_York",
+    "America/Chicago",
+    "America/Winnipeg",
+    "America/Denver",
+    "America/Edmonton",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Vancouver",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+]
+
+
+class MobilePhoneField(PhoneNumberField):
+    """A mobile number that can receive our SMS: United States or Canada."""
+
+    default_error_messages = {
+        "invalid": _("Enter a valid US or Canadian mobile number, like (312) 555-0142."),
+        "region": _("Text messages go to US and Canadian numbers only."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("region", "US")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        if number in self.empty_values:
+            return number
+        if phonenumbers.region_code_for_number(number) not in settings.SMS_REGIONS:
+            raise forms.ValidationError(self.error_messages["region"], code="region")
+        return number
+
+
+class OrganizationForm(forms.ModelForm):
+    time_zone = TimeZoneFormField(
+        label=_("Time zone"),
+        choices_display="WITH_GMT_OFFSET",
+        help_text=_("Every time in the app is shown in this zone."),
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["name", "country", "time_zone"]
+        labels = {"name": _("Dealership name")}
+        help_texts = {
+            "country": _(
+                "Where the business is registered. Payments are available in the United States "
+                "and Canada."
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        first = [(code, countries.name(code)) for code in ("US", "CA")]
+        rest = [(c.code, c.name) for c in countries if c.code not in ("US", "CA")]
+        self.fields["country"].choices = [("", "---------"), *first, ("", "──────────"), *rest]
+        self.fields["country"].initial = self.fields["country"].initial or "US"
+        self.fields["time_zone"].initial = self.initial.get("time_zone", "America/Chicago")
+
+
+class InvitationForm(forms.Form):
+    full_name = forms.CharField(label=_("Name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"))
+    mobile_phone = MobilePhoneField(label=_("Mobile phone"))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(r.value, r.label) for r in INVITABLE_ROLES],
+        initial=Role.ADVISOR,
+    )
+    teams = forms.ModelMultipleChoiceField(
+        label=_("Teams"),
+        queryset=Team.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["teams"].queryset = Team.objects.filter(organization=organization)
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class TeamCreateForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=80)
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=80)
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"),
+        queryset=Membership.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    payments_enabled = forms.BooleanField(
+        label=_("Enable payments"),
+        required=False,
+        help_text=_(
+            "Advisors of this team can send payment requests, and its managers see its payments."
+        ),
+    )
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = Membership.objects.filter(organization=organization).select_related("user")
+        self.fields["members"].queryset = members.order_by("user__full_name", "user__email")
+        self.fields["members"].label_from_instance = lambda m: (
+            f"{m.user.get_full_name()} · {m.get_role_display()}"
+        )
+
+
+class InvitationSignupForm(forms.Form):
+    """Create an account from an invitation: the e-mail is the invitation's."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    mobile_phone = MobilePhoneField(label=_("Mobile phone"))
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, invitation, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {"full_name": invitation.full_name, "mobile_phone": invitation.mobile_phone},
+        )
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+
+    def clean(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        from accounts.models import User
+
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1:
+            probe = User(email=self.invitation.email, full_name=cleaned.get("full_name", ""))
+            try:
+                validate_password(password1, user=probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

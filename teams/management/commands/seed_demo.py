@@ -1,0 +1,52 @@
+"""Seed the demo dealership. Idempotent: running it again resets the demo logins' passwords."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import User
+from teams.models import Membership, Organization, Team
+from teams.roles import Role
+
+DEMO_PASSWORD = "demo-dealer-2026"  # noqa: S105 - printed on purpose: demo only
+DEMO_ORG = {
+    "slug": "demo-motors",
+    "name": "Demo Motors",
+    "country": "US",
+    "time_zone": "America/Chicago",
+}
+DEMO_PEOPLE = [
+    ("admin@demo.test", "Alex Admin", "+13125550101", Role.ADMIN, []),
+    ("manager@demo.test", "Morgan Manager", "+13125550102", Role.MANAGER, ["Service"]),
+    ("advisor@demo.test", "Avery Advisor", "+13125550103", Role.ADVISOR, ["Service"]),
+]
+DEMO_TEAMS = [("Service", True), ("Parts", False)]
+
+
+class Command(BaseCommand):
+    help = "Create (or reset) the demo dealership and its three logins."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        organization, _ = Organization.objects.update_or_create(
+            slug=DEMO_ORG["slug"], defaults={k: v for k, v in DEMO_ORG.items() if k != "slug"}
+        )
+        teams = {}
+        for name, payments in DEMO_TEAMS:
+            team, _ = Team.objects.get_or_create(organization=organization, name=name)
+            team.payments_enabled = payments
+            team.save(update_fields=["payments_enabled"])
+            teams[name] = team
+        for email, full_name, phone, role, team_names in DEMO_PEOPLE:
+            user = User.objects.filter(email__iexact=email).first() or User(email=email)
+            user.full_name, user.mobile_phone = full_name, phone
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            membership, _ = Membership.objects.update_or_create(
+                user=user, organization=organization, defaults={"role": role}
+            )
+            for name in team_names:
+                teams[name].members.add(membership)
+        self.stdout.write(self.style.SUCCESS(f"Demo dealership: {organization.name}"))
+        self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
+        for email, _, _, role, _ in DEMO_PEOPLE:
+            self.stdout.write(f"  {role:<8} {email}")

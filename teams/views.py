@@ -1,0 +1,384 @@
+"""HTTP only: parse with forms, decide access in teams.access, write through services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import recent_password_required
+from teams import selectors, services
+from teams.access import SESSION_KEY, organization_view, require
+from teams.forms import (
+    InvitationForm,
+    InvitationSignupForm,
+    OrganizationForm,
+    RoleForm,
+    TeamCreateForm,
+    TeamForm,
+)
+from teams.models import Invitation
+from teams.roles import Capability, Role
+
+UNPROCESSABLE = 422
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send the person to the organization they last worked in, or their first one."""
+    memberships = list(selectors.memberships_of_user(user=request.user))
+    if not memberships:
+        return redirect("organization_create")
+    slugs = [m.organization.slug for m in memberships]
+    slug = request.session.get(SESSION_KEY)
+    return redirect("overview", org=slug if slug in slugs else slugs[0])
+
+
+@require_http_methods(["GET", "POST"])
+def organization_create(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None, initial={"country": "US"})
+    if request.method == "POST" and form.is_valid():
+        organization = services.organization_create(actor=request.user, **form.cleaned_data)
+        messages.success(
+            request, _("%(name)s is ready. Next: connect Stripe.") % {"name": organization}
+        )
+        return redirect("admin_tab", org=organization.slug)
+    status = UNPROCESSABLE if form.errors else 200
+    return render(request, "teams/organization_create.html", {"form": form}, status=status)
+
+
+@organization_view()
+def overview(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    organization = request.organization
+    context = {
+        "my_teams": membership.teams.order_by("name"),
+        "member_count": organization.memberships.count(),
+        "team_count": organization.teams.count(),
+        "payment_team_count": organization.teams.filter(payments_enabled=True).count(),
+        "pending_invitations": selectors.pending_invitation_count(organization=organization),
+    }
+    return render(request, "teams/overview.html", context)
+
+
+# Manage tab: members and invitations ------------------------------------------------------
+
+
+def _manage_context(request: HttpRequest, invite_form: InvitationForm | None = None) -> dict:
+    organization = request.organization
+    return {
+        "invite_form": invite_form or InvitationForm(organization=organization),
+        "members": selectors.membership_list(organization=organization),
+        "invitations": selectors.invitation_list_open(organization=organization),
+        "roles": Role.choices,
+        "tab": "members",
+    }
+
+
+@organization_view(Capability.MANAGE_MEMBERS)
+def manage(request: HttpRequest) -> HttpResponse:
+    return render(request, "teams/manage.html", _manage_context(request))
+
+
+@require_POST
+@organization_view(Capability.INVITE_MEMBER)
+def invitation_create(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    form = InvitationForm(request.POST, organization=organization)
+    if form.is_valid():
+        try:
+            invitation = services.invitation_create(
+                organization=organization, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Invitation sent to %(name)s by text message and e-mail.")
+                % {"name": invitation.full_name},
+            )
+            if request.htmx:
+                context = _manage_context(request)
+                return render(request, "teams/manage.html#invite-sent", context)
+            return redirect("manage", org=organization.slug)
+    context = _manage_context(request, invite_form=form)
+    template = "teams/manage.html#invite-form" if request.htmx else "teams/manage.html"
+    return render(request, template, context, status=UNPROCESSABLE)
+
+
+def _members_response(request: HttpRequest, error: str | None = None) -> HttpResponse:
+    if error:
+        messages.error(request, error)
+    if request.htmx:
+        context = _manage_context(request)
+        return render(
+            request,
+            "teams/manage.html#member-list",
+            context,
+            status=UNPROCESSABLE if error else 200,
+        )
+    return redirect("manage", org=request.organization.slug)
+
+
+@require_POST
+@organization_view(Capability.MANAGE_MEMBERS)
+@recent_password_required
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = selectors.membership_get(organization=request.organization, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _members_response(request, _("Choose a valid role."))
+    try:
+        services.member_change_role(
+            membership=membership, actor=request.user, role=form.cleaned_data["role"]
+        )
+    except ValidationError as error:
+        return _members_response(request, error.messages[0])
+    messages.success(
+        request,
+        _("%(name)s is now %(role)s.")
+        % {"name": membership.user, "role": membership.get_role_display()},
+    )
+    return _members_response(request)
+
+
+@require_POST
+@organization_view(Capability.MANAGE_MEMBERS)
+@recent_password_required
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = selectors.membership_get(organization=request.organization, pk=pk)
+    try:
+        services.member_remove(membership=membership, actor=request.user)
+    except ValidationError as error:
+        return _members_response(request, error.messages[0])
+    messages.success(
+        request,
+        _("%(name)s no longer has access to %(org)s.")
+        % {"name": membership.user, "org": request.organization},
+    )
+    return _members_response(request)
+
+
+def _invitations_response(request: HttpRequest, error: str | None = None) -> HttpResponse:
+    if error:
+        messages.error(request, error)
+    if request.htmx:
+        return render(
+            request,
+            "teams/manage.html#invitation-list",
+            _manage_context(request),
+            status=UNPROCESSABLE if error else 200,
+        )
+    return redirect("manage", org=request.organization.slug)
+
+
+@require_POST
+@organization_view(Capability.INVITE_MEMBER)
+def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = selectors.invitation_get(organization=request.organization, pk=pk)
+    try:
+        services.invitation_resend(invitation=invitation, actor=request.user)
+    except ValidationError as error:
+        return _invitations_response(request, error.messages[0])
+    messages.success(request, _("A new link was sent to %(email)s.") % {"email": invitation.email})
+    return _invitations_response(request)
+
+
+@require_POST
+@organization_view(Capability.INVITE_MEMBER)
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = selectors.invitation_get(organization=request.organization, pk=pk)
+    try:
+        services.invitation_revoke(invitation=invitation, actor=request.user)
+    except ValidationError as error:
+        return _invitations_response(request, error.messages[0])
+    messages.success(
+        request, _("The invitation of %(email)s was revoked.") % {"email": invitation.email}
+    )
+    return _invitations_response(request)
+
+
+# Teams ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@organization_view()
+def team_list(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    form = TeamCreateForm(request.POST or None)
+    if request.method == "POST":
+        require(request, Capability.MANAGE_TEAMS)
+        if form.is_valid():
+            try:
+                team = services.team_create(
+                    organization=organization, actor=request.user, name=form.cleaned_data["name"]
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("Team %(name)s created.") % {"name": team})
+                return redirect("team_detail", org=organization.slug, pk=team.pk)
+    context = {
+        "teams": selectors.team_list(organization=organization),
+        "form": form,
+        "tab": "teams",
+    }
+    return render(
+        request, "teams/team_list.html", context, status=UNPROCESSABLE if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@organization_view()
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = request.organization
+    team = selectors.team_get(organization=organization, pk=pk)
+    initial = {
+        "name": team.name,
+        "members": list(team.members.all()),
+        "payments_enabled": team.payments_enabled,
+    }
+    form = TeamForm(request.POST or None, initial=initial, organization=organization)
+    if request.method == "POST":
+        require(request, Capability.MANAGE_TEAMS, team)
+        if form.is_valid() and form.cleaned_data["payments_enabled"] != team.payments_enabled:
+            require(request, Capability.ENABLE_TEAM_PAYMENTS, team)
+        if form.is_valid():
+            try:
+                services.team_update(team=team, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("Team %(name)s saved.") % {"name": team})
+                return redirect("team_detail", org=organization.slug, pk=team.pk)
+    context = {
+        "team": team,
+        "team_members": selectors.team_members(team=team),
+        "form": form,
+        "tab": "teams",
+    }
+    return render(
+        request, "teams/team_detail.html", context, status=UNPROCESSABLE if form.errors else 200
+    )
+
+
+# Admin tab --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@organization_view(Capability.CONNECT_PAYMENTS)
+def admin_tab(request: HttpRequest) -> HttpResponse:
+    organization = request.organization
+    form = OrganizationForm(
+        request.POST or None,
+        instance=None,
+        initial={
+            "name": organization.name,
+            "country": organization.country.code,
+            "time_zone": organization.time_zone,
+        },
+    )
+    if request.method == "POST":
+        require(request, Capability.MANAGE_ORGANIZATION)
+        if form.is_valid():
+            services.organization_update(
+                organization=organization, actor=request.user, **form.cleaned_data
+            )
+            messages.success(request, _("Organization settings saved."))
+            return redirect("admin_tab", org=organization.slug)
+    context = {
+        "form": form,
+        "audit_entries": selectors.audit_list(organization=organization, limit=20),
+    }
+    return render(
+        request, "teams/admin_tab.html", context, status=UNPROCESSABLE if form.errors else 200
+    )
+
+
+# Invitation links (public) ----------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = selectors.invitation_by_token(token=token)
+    if invitation is None:
+        return render(request, "teams/invitation_invalid.html", {"reason": "unknown"}, status=404)
+    status = invitation.status
+    if status != Invitation.Status.PENDING:
+        return render(
+            request,
+            "teams/invitation_invalid.html",
+            {"reason": status, "invitation": invitation},
+            status=410,
+        )
+    user = request.user
+    existing = selectors.user_by_email(email=invitation.email)
+    context: dict = {"invitation": invitation, "token": token, "existing_user": existing}
+
+    if user.is_authenticated:
+        if user.email.lower() != invitation.email.lower():
+            context["wrong_user"] = True
+            return render(request, "teams/invitation_accept.html", context, status=403)
+        if request.method == "POST":
+            return _accept(request, invitation, user)
+        return render(request, "teams/invitation_accept.html", context)
+
+    if existing is not None:
+        # The invitee has an account: sign in first, then come back here.
+        context["login_url"] = reverse("account_login") + "?next=" + request.path
+        return render(request, "teams/invitation_accept.html", context)
+
+    form = InvitationSignupForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.invitation_register(
+                invitation=invitation,
+                full_name=form.cleaned_data["full_name"],
+                mobile_phone=form.cleaned_data["mobile_phone"],
+                password=form.cleaned_data["password1"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            return _welcome(request, membership)
+    context["form"] = form
+    return render(
+        request,
+        "teams/invitation_accept.html",
+        context,
+        status=UNPROCESSABLE if form.errors else 200,
+    )
+
+
+def _accept(request: HttpRequest, invitation: Invitation, user) -> HttpResponse:
+    try:
+        membership = services.invitation_accept(invitation=invitation, user=user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("home")
+    return _welcome(request, membership)
+
+
+def _welcome(request: HttpRequest, membership) -> HttpResponse:
+    messages.success(
+        request,
+        _("Welcome to %(org)s. You joined as %(role)s.")
+        % {"org": membership.organization, "role": membership.get_role_display()},
+    )
+    return redirect("overview", org=membership.organization.slug)
