@@ -1,0 +1,103 @@
+"""Shared fixtures: a dealership with one person per role, and another dealership."""
+
+import os
+
+import pytest
+
+from accounts import sms
+from teams.roles import Role
+from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, TeamFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# inside one unless told it is safe (the tests drive the browser, the server runs elsewhere).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _clean_sms_outbox():
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="Lakeside Motors", slug="lakeside")
+
+
+@pytest.fixture
+def service_team(organization):
+    return TeamFactory(organization=organization, name="Service", payments_enabled=True)
+
+
+@pytest.fixture
+def parts_team(organization):
+    return TeamFactory(organization=organization, name="Parts", payments_enabled=False)
+
+
+@pytest.fixture
+def admin_membership(organization):
+    return MembershipFactory(
+        organization=organization, role=Role.ADMIN, user__email="admin@lakeside.test"
+    )
+
+
+@pytest.fixture
+def manager_membership(organization, service_team):
+    membership = MembershipFactory(
+        organization=organization, role=Role.MANAGER, user__email="manager@lakeside.test"
+    )
+    service_team.members.add(membership)
+    return membership
+
+
+@pytest.fixture
+def advisor_membership(organization, service_team):
+    membership = MembershipFactory(
+        organization=organization, role=Role.ADVISOR, user__email="advisor@lakeside.test"
+    )
+    service_team.members.add(membership)
+    return membership
+
+
+@pytest.fixture
+def other_organization(db):
+    return OrganizationFactory(name="Hilltop Auto", slug="hilltop")
+
+
+@pytest.fixture
+def outsider_membership(other_organization):
+    """An admin of another dealership: must see nothing of ours."""
+    return MembershipFactory(
+        organization=other_organization, role=Role.ADMIN, user__email="admin@hilltop.test"
+    )
+
+
+@pytest.fixture
+def admin_client(client, admin_membership):
+    client.force_login(admin_membership.user)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager_membership):
+    client.force_login(manager_membership.user)
+    return client
+
+
+@pytest.fixture
+def advisor_client(client, advisor_membership):
+    client.force_login(advisor_membership.user)
+    return client
