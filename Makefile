@@ -5,7 +5,7 @@ VENV := .venv
 UV := .tools/bin/uv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install lint format check-migrations e2e unit clean
+.PHONY: demo test install lint format typecheck check-migrations e2e unit clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -35,7 +35,10 @@ format: install
 check-migrations: install
 	DJANGO_SETTINGS_MODULE=expertconnect.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-test: install lint check-migrations
+typecheck: install
+	$(VENV)/bin/mypy
+
+test: install lint typecheck check-migrations
 	$(VENV)/bin/pytest
 
 unit: install

@@ -36,13 +36,17 @@ class Organization(models.Model):
         return self.name
 
     @property
+    def country_code(self) -> str:
+        return str(self.country)  # a django_countries Country reads as its ISO code
+
+    @property
     def payments_supported(self) -> bool:
-        return self.country.code in PAYMENT_CURRENCIES
+        return self.country_code in PAYMENT_CURRENCIES
 
     @property
     def currency(self) -> str | None:
         """ISO currency of payments, lower-case as Stripe writes it; None outside US and CA."""
-        return PAYMENT_CURRENCIES.get(self.country.code)
+        return PAYMENT_CURRENCIES.get(self.country_code)
 
 
 class Membership(models.Model):

@@ -83,7 +83,7 @@ def organization_update(
 ) -> Organization:
     before = {
         "name": organization.name,
-        "country": organization.country.code,
+        "country": organization.country_code,
         "time_zone": str(organization.time_zone),
     }
     organization.name, organization.country, organization.time_zone = name, country, time_zone
@@ -164,7 +164,9 @@ def _check_team_name(organization: Organization, name: str, exclude: int | None 
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Give the team a name.")})
-    clash = Team.objects.filter(organization=organization, name__iexact=name).exclude(pk=exclude)
+    clash = Team.objects.filter(organization=organization, name__iexact=name)
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude)
     if clash.exists():
         raise ValidationError(
             {"name": _("A team named “%(name)s” exists already.") % {"name": name}}

@@ -288,7 +288,7 @@ def admin_tab(request: HttpRequest) -> HttpResponse:
         instance=None,
         initial={
             "name": organization.name,
-            "country": organization.country.code,
+            "country": organization.country_code,
             "time_zone": organization.time_zone,
         },
     )

@@ -42,7 +42,7 @@ def accept_url(token):
 
 
 def test_invitation_sends_one_sms_and_one_email_with_the_same_link(send_invitation):
-    invitation, token = send_invitation()
+    _, token = send_invitation()
 
     assert len(sms.outbox) == 1
     assert sms.outbox[0].to == "+14165550123"  # a Canadian mobile is fine
