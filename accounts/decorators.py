@@ -2,17 +2,23 @@
 for the password again when the last password check of this session, at sign-in or a later
 confirmation, is older than ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` seconds (five minutes).
 
-django-allauth shows the confirmation page, keeps the interrupted POST and replays it after.
+For a plain form post, django-allauth shows the confirmation page, keeps the interrupted POST and
+replays it after. An htmx request is sent to the confirmation page instead, coming back to the
+page it was made from, where the person repeats the action.
 """
 
 from __future__ import annotations
 
 import time
+from functools import wraps
+from urllib.parse import urlencode
 
 from allauth.account import app_settings
 from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.login import get_authentication_records
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
 
 def password_checked_recently(request: HttpRequest) -> bool:
@@ -24,6 +30,17 @@ def password_checked_recently(request: HttpRequest) -> bool:
 
 def recent_password_required(view_func):
     """Let GETs through; before anything else, ask for the password if the last check is old."""
-    return reauthentication_required(
+    guarded = reauthentication_required(
         view_func, allow_get=True, enabled=lambda request: not password_checked_recently(request)
     )
+
+    @wraps(view_func)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        htmx = getattr(request, "htmx", None)
+        if htmx and request.method != "GET" and not password_checked_recently(request):
+            back = htmx.current_url_abs_path or "/"
+            query = urlencode({"next": back})
+            return HttpResponseClientRedirect(f"{reverse('account_reauthenticate')}?{query}")
+        return guarded(request, *args, **kwargs)
+
+    return wrapper

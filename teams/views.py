@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import recent_password_required
 from teams import selectors, services
@@ -153,6 +154,8 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
         _("%(name)s is now %(role)s.")
         % {"name": membership.user, "role": membership.get_role_display()},
     )
+    if membership.pk == request.membership.pk:  # you changed your own role: leave the page
+        return _leave(request, "overview", org=request.organization.slug)
     return _members_response(request)
 
 
@@ -170,7 +173,14 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
         _("%(name)s no longer has access to %(org)s.")
         % {"name": membership.user, "org": request.organization},
     )
+    if membership.pk == request.membership.pk:  # you left the organization
+        return _leave(request, "home")
     return _members_response(request)
+
+
+def _leave(request: HttpRequest, url_name: str, **kwargs) -> HttpResponse:
+    url = reverse(url_name, kwargs=kwargs)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _invitations_response(request: HttpRequest, error: str | None = None) -> HttpResponse:
