@@ -1,0 +1,65 @@
+"""Browser tests: pytest-playwright driving Chromium against pytest-django's live server.
+
+Playwright's own browser download is not available everywhere, so Debian's Chromium is used
+when it is installed; elsewhere (after ``playwright install chromium``) Playwright's own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+SYSTEM_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+DEMO_ORG = "demo-motors"
+DEMO_PASSWORD = "demo-dealer-2026"  # the same as teams/management/commands/seed_demo.py
+
+# A slow machine or a cold embedded PostgreSQL should not turn a working page red.
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    if os.path.exists(SYSTEM_CHROMIUM):
+        args["executable_path"] = SYSTEM_CHROMIUM
+    return args
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict, live_server) -> dict:
+    """Every context (``page`` and ``new_context()``) resolves relative URLs on the server."""
+    return {**browser_context_args, "base_url": live_server.url}
+
+
+@pytest.fixture
+def demo(transactional_db, live_server) -> str:
+    """The demo dealership of ``make demo``; returns its slug."""
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return DEMO_ORG
+
+
+@pytest.fixture
+def login() -> Callable[[Page, str], None]:
+    """Sign in through allauth's real login page and wait for the organization overview."""
+
+    def _login(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto("/accounts/login/")
+        page.locator("input[name=login]").fill(email)
+        page.locator("input[name=password]").fill(password)
+        page.locator("input[name=password]").press("Enter")
+        expect(page).to_have_url(f"{page.context._impl_obj._options.get('baseURL', '')}/o/{DEMO_ORG}/")
+
+    return _login
