@@ -196,7 +196,7 @@ SMS_REGIONS = ("US", "CA")
 
 INVITATION_TTL_DAYS = 7
 
-BOOTSTRAP5 = {"set_placeholder": False, "server_side_validation": True}
+BOOTSTRAP5 = {"set_placeholder": False, "server_side_validation": True, "success_css_class": ""}
 
 # Content Security Policy (django-csp): only our own scripts and styles.
 CONTENT_SECURITY_POLICY = {
