@@ -46,6 +46,8 @@ class MobilePhoneField(PhoneNumberField):
         number = super().to_python(value)
         if number in self.empty_values:
             return number
+        if not number.is_valid():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if phonenumbers.region_code_for_number(number) not in settings.SMS_REGIONS:
             raise forms.ValidationError(self.error_messages["region"], code="region")
         return number

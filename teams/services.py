@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -185,11 +185,16 @@ def _check_members(organization: Organization, members: Iterable[Membership]) ->
 def team_create(
     *, organization: Organization, actor: User, name: str, payments_enabled: bool = False
 ) -> Team:
-    team = Team.objects.create(
-        organization=organization,
-        name=_check_team_name(organization, name),
-        payments_enabled=payments_enabled,
-    )
+    name = _check_team_name(organization, name)
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(
+                organization=organization, name=name, payments_enabled=payments_enabled
+            )
+    except IntegrityError as error:  # the same name created a moment ago
+        raise ValidationError(
+            {"name": _("A team named “%(name)s” exists already.") % {"name": name}}
+        ) from error
     audit_record(
         organization=organization,
         actor=actor,
@@ -304,18 +309,24 @@ def invitation_create(
         )
     token, hashed = _new_token()
     now = timezone.now()
-    invitation = Invitation.objects.create(
-        organization=organization,
-        full_name=full_name.strip(),
-        email=email,
-        mobile_phone=mobile_phone,
-        role=role,
-        token_hash=hashed,
-        invited_by=actor,
-        created_at=now,
-        sent_at=now,
-        expires_at=now + timedelta(days=settings.INVITATION_TTL_DAYS),
-    )
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                organization=organization,
+                full_name=full_name.strip(),
+                email=email,
+                mobile_phone=mobile_phone,
+                role=role,
+                token_hash=hashed,
+                invited_by=actor,
+                created_at=now,
+                sent_at=now,
+                expires_at=now + timedelta(days=settings.INVITATION_TTL_DAYS),
+            )
+    except IntegrityError as error:  # the same e-mail invited a moment ago
+        raise ValidationError(
+            {"email": _("%(email)s has an open invitation already.") % {"email": email}}
+        ) from error
     invitation.teams.set(teams)
     audit_record(
         organization=organization,

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import recent_password_required
@@ -61,6 +61,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/organization_create.html", {"form": form}, status=status)
 
 
+@require_safe
 @organization_view()
 def overview(request: HttpRequest) -> HttpResponse:
     membership = request.membership
@@ -89,6 +90,7 @@ def _manage_context(request: HttpRequest, invite_form: InvitationForm | None = N
     }
 
 
+@require_safe
 @organization_view(Capability.MANAGE_MEMBERS)
 def manage(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/manage.html", _manage_context(request))

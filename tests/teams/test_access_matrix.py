@@ -1,0 +1,320 @@
+"""Who may open what: every URL of an organization, for every kind of caller.
+
+The gate (teams/access.py) answers 404 to anyone outside the organization, 403 to a member
+without the capability, and lets the others through; anonymous people go to the login page.
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import URLPattern
+
+import payments.urls
+import teams.urls
+from teams.models import AuditLog, Invitation, Membership, Team
+from teams.roles import Role
+from tests.factories import InvitationFactory, MembershipFactory, TeamFactory
+
+ORG = "lakeside"
+CALLERS = ("anonymous", "advisor", "manager", "admin", "outsider")
+MEMBERS = frozenset({"advisor", "manager", "admin"})
+ADMIN = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # the URL pattern's name
+    method: str
+    path: str  # formatted with the lakeside objects: {team}, {member}, {invitation}
+    allowed: frozenset[str]  # members holding the capability
+    success: int = 200
+    data: dict = field(default_factory=dict)
+    redirect_to: str = ""  # where a successful POST sends the person (prefix)
+    audit: str = ""  # the audit action a successful POST writes
+    post_only: bool = False  # a GET of it is refused with 405 before anything else
+
+
+def _route(name, path, allowed, **post):
+    """A GET row and, when ``post`` is given, a POST row for one URL."""
+    rows = [Route(name, "GET", path, allowed)]
+    if post:
+        rows.append(Route(name, "POST", path, ADMIN, success=302, **post))
+    return rows
+
+
+def _post_only(name, path, **post):
+    return [
+        Route(name, "GET", path, MEMBERS, success=405, post_only=True),
+        Route(name, "POST", path, ADMIN, success=302, **post),
+    ]
+
+
+MANAGE = f"/o/{ORG}/manage/"
+ROUTES = [
+    *_route("overview", f"/o/{ORG}/", MEMBERS),
+    *_route("manage", MANAGE, ADMIN),
+    *_post_only(
+        "invitation_create",
+        f"/o/{ORG}/manage/invitations/",
+        data={
+            "full_name": "Jordan Books",
+            "email": "jordan@example.com",
+            "mobile_phone": "(312) 555-0123",
+            "role": Role.MANAGER,
+            "teams": ["{team}"],
+        },
+        redirect_to=MANAGE,
+        audit="invitation.created",
+    ),
+    *_post_only(
+        "invitation_resend",
+        f"/o/{ORG}/manage/invitations/{{invitation}}/resend/",
+        redirect_to=MANAGE,
+        audit="invitation.resent",
+    ),
+    *_post_only(
+        "invitation_revoke",
+        f"/o/{ORG}/manage/invitations/{{invitation}}/revoke/",
+        redirect_to=MANAGE,
+        audit="invitation.revoked",
+    ),
+    *_post_only(
+        "member_role",
+        f"/o/{ORG}/manage/members/{{member}}/role/",
+        data={"role": Role.MANAGER},
+        redirect_to=MANAGE,
+        audit="membership.role_changed",
+    ),
+    *_post_only(
+        "member_remove",
+        f"/o/{ORG}/manage/members/{{member}}/remove/",
+        redirect_to=MANAGE,
+        audit="membership.removed",
+    ),
+    *_route(
+        "team_list",
+        f"/o/{ORG}/teams/",
+        MEMBERS,
+        data={"name": "Body Shop"},
+        redirect_to=f"/o/{ORG}/teams/",
+        audit="team.created",
+    ),
+    *_route(
+        "team_detail",
+        f"/o/{ORG}/teams/{{team}}/",
+        MEMBERS,
+        data={"name": "Service Drive", "members": ["{member}"], "payments_enabled": "on"},
+        redirect_to=f"/o/{ORG}/teams/{{team}}/",
+        audit="team.updated",
+    ),
+    *_route(
+        "admin_tab",
+        f"/o/{ORG}/admin/",
+        ADMIN,
+        data={"name": "Lakeside Motors Inc.", "country": "US", "time_zone": "America/Chicago"},
+        redirect_to=f"/o/{ORG}/admin/",
+        audit="organization.updated",
+    ),
+    # Admins, and managers of a payments-enabled team (the manager is in Service).
+    *_route("payment_list", f"/o/{ORG}/payments/", frozenset({"admin", "manager"})),
+]
+
+
+def expected_status(route: Route, caller: str) -> int:
+    if caller == "anonymous":
+        return 302  # to the login page
+    if route.post_only:
+        return 405
+    if caller == "outsider":
+        return 404
+    return route.success if caller in route.allowed else 403
+
+
+CASES = [
+    pytest.param(route, caller, id=f"{route.name}-{route.method}-{caller}")
+    for route in ROUTES
+    for caller in CALLERS
+]
+
+
+@pytest.fixture
+def lakeside(
+    organization,
+    service_team,
+    admin_membership,
+    manager_membership,
+    advisor_membership,
+    outsider_membership,
+):
+    """The lakeside objects the object URLs point at, and everyone who calls them."""
+    target = MembershipFactory(
+        organization=organization, role=Role.ADVISOR, user__full_name="Riley Target"
+    )
+    invitation = InvitationFactory(organization=organization, teams=[service_team])
+    return {
+        "ids": {"team": service_team.pk, "member": target.pk, "invitation": invitation.pk},
+        "callers": {
+            "admin": admin_membership.user,
+            "manager": manager_membership.user,
+            "advisor": advisor_membership.user,
+            "outsider": outsider_membership.user,
+        },
+    }
+
+
+def _fill(value, ids):
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    return value.format(**ids) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize(("route", "caller"), CASES)
+def test_organization_urls_answer_each_caller_by_role(client, sign_in, lakeside, route, caller):
+    ids = lakeside["ids"]
+    if caller != "anonymous":
+        sign_in(client, lakeside["callers"][caller])
+    path = route.path.format(**ids)
+    audit_before = AuditLog.objects.count()
+
+    if route.method == "GET":
+        response = client.get(path)
+    else:
+        response = client.post(path, {k: _fill(v, ids) for k, v in route.data.items()})
+
+    expected = expected_status(route, caller)
+    assert response.status_code == expected
+    if caller == "anonymous":
+        assert response["Location"] == f"/accounts/login/?next={path}"
+    if route.method == "POST" and expected == 302 and caller != "anonymous":
+        # Done, not diverted to the password confirmation or the login page.
+        assert urlsplit(response["Location"]).path.startswith(_fill(route.redirect_to, ids))
+        assert AuditLog.objects.filter(action=route.audit).count() == 1
+    else:
+        assert AuditLog.objects.count() == audit_before  # a refusal writes nothing
+
+
+def test_access_matrix_covers_every_organization_url():
+    """A new route must join the table above, or this fails."""
+    names = {
+        p.name
+        for p in [*teams.urls.urlpatterns, *payments.urls.urlpatterns]
+        if isinstance(p, URLPattern)
+    }
+    assert names == {route.name for route in ROUTES}
+
+
+# Objects of another organization, asked for through our own organization's URLs --------
+
+
+@pytest.fixture
+def hilltop_objects(other_organization, outsider_membership):
+    team = TeamFactory(organization=other_organization, name="Hilltop Service")
+    member = MembershipFactory(organization=other_organization, role=Role.ADVISOR)
+    team.members.add(member)
+    invitation = InvitationFactory(organization=other_organization, teams=[team])
+    return {"team": team.pk, "member": member.pk, "invitation": invitation.pk}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("GET", "teams/{team}/", {}),
+        ("POST", "teams/{team}/", {"name": "Mine now", "payments_enabled": "on"}),
+        ("POST", "manage/members/{member}/role/", {"role": Role.ADMIN}),
+        ("POST", "manage/members/{member}/remove/", {}),
+        ("POST", "manage/invitations/{invitation}/resend/", {}),
+        ("POST", "manage/invitations/{invitation}/revoke/", {}),
+    ],
+    ids=["team-GET", "team-POST", "member-role", "member-remove", "resend", "revoke"],
+)
+def test_admin_asking_for_another_organizations_object_gets_404(
+    client, sign_in, admin_membership, hilltop_objects, method, path, data
+):
+    sign_in(client, admin_membership.user)  # a fresh password check: no reauthentication
+    url = f"/o/{ORG}/" + path.format(**hilltop_objects)
+
+    response = client.get(url) if method == "GET" else client.post(url, data)
+
+    assert response.status_code == 404
+    team = Team.objects.get(pk=hilltop_objects["team"])
+    assert (team.name, team.payments_enabled) == ("Hilltop Service", False)
+    member = Membership.objects.get(pk=hilltop_objects["member"])
+    assert member.role == Role.ADVISOR
+    invitation = Invitation.objects.get(pk=hilltop_objects["invitation"])
+    assert invitation.revoked_at is None
+    assert invitation.send_count == 1
+    assert not AuditLog.objects.exists()
+
+
+# Public URLs ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "location"),
+    [
+        ("/", 302, "/accounts/login/?next=/"),
+        ("/organizations/new/", 302, "/accounts/login/?next=/organizations/new/"),
+        ("/health/", 200, None),
+        ("/accounts/login/", 200, None),
+        ("/invitations/no-such-token-abcdefghijklmnopqrstuvwxyz/", 404, None),
+    ],
+    ids=["home", "organization-create", "health", "login", "unknown-invitation"],
+)
+def test_public_urls_answer_anonymous_people(client, db, path, status, location):
+    response = client.get(path)
+    assert response.status_code == status
+    if location:
+        assert response["Location"] == location
+
+
+def test_invitation_link_opens_for_anonymous_invitee(client, organization, service_team):
+    invitation = InvitationFactory(organization=organization, teams=[service_team])
+
+    response = client.get(f"/invitations/{invitation.token}/")
+
+    assert response.status_code == 200
+    assert b"Lakeside Motors" in response.content
+
+
+def test_home_sends_a_member_to_their_organization(client, sign_in, advisor_membership):
+    sign_in(client, advisor_membership.user)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/o/{ORG}/"
+
+
+# Reauthentication of sensitive member changes --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [("role", {"role": Role.MANAGER}), ("remove", {})],
+)
+def test_member_change_with_stale_password_check_asks_for_password_and_changes_nothing(
+    client, sign_in, settings, organization, admin_membership, advisor_membership, action, data
+):
+    sign_in(client, admin_membership.user)
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0  # every password check is now too old
+
+    response = client.post(
+        f"/o/{ORG}/manage/members/{advisor_membership.pk}/{action}/", data, follow=False
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    assert Membership.objects.get(pk=advisor_membership.pk).role == Role.ADVISOR
+    assert not AuditLog.objects.exists()
+
+
+def test_member_role_change_after_force_login_without_password_asks_for_it(
+    admin_client, organization, advisor_membership
+):
+    """A session that never proved the password (force_login) is not a recent check."""
+    response = admin_client.post(
+        f"/o/{ORG}/manage/members/{advisor_membership.pk}/role/", {"role": Role.MANAGER}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    advisor_membership.refresh_from_db()
+    assert advisor_membership.role == Role.ADVISOR
