@@ -133,6 +133,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Invitees prove their address by the link; nobody should be kept from turning on 2FA.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 MFA_TOTP_ISSUER = SITE_NAME
 
 LANGUAGE_CODE = "en-us"

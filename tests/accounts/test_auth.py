@@ -104,6 +104,40 @@ def test_two_factor_setup_is_available(client, person):
     assert response.context["totp_svg_data_uri"].encode() in response.content  # the QR code
 
 
+def test_two_factor_can_be_turned_on_with_a_code_from_the_app(client, person):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    client.post(LOGIN, {"login": "sam@example.com", "password": PASSWORD})
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    page = client.get("/accounts/2fa/totp/activate/")
+    secret = page.context["form"].secret
+    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+    response = client.post("/accounts/2fa/totp/activate/", {"code": code})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=person, type=Authenticator.Type.TOTP).exists()
+
+    # Signing in now asks for the second factor before letting the person in.
+    client.post("/accounts/logout/")
+    step = client.post(LOGIN, {"login": "sam@example.com", "password": PASSWORD})
+    assert step["Location"] == "/accounts/2fa/authenticate/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_reset_requests_are_rate_limited_with_a_clear_page(client, person):
+    for _ in range(5):
+        client.post("/accounts/password/reset/", {"email": "sam@example.com"})
+    response = client.post("/accounts/password/reset/", {"email": "sam@example.com"})
+    assert response.status_code == 429
+    assert b"Too many attempts" in response.content
+    assert len(mail.outbox) == 5
+
+
 def test_logout_ends_the_session(client, person):
     client.post(LOGIN, {"login": "sam@example.com", "password": PASSWORD})
     client.post("/accounts/logout/")
