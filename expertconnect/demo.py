@@ -11,10 +11,10 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 PYTHON = sys.executable
-HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
-PORT = os.environ.get("DEMO_PORT", "8000")
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str) -> None:
@@ -23,6 +23,11 @@ def run(*args: str) -> None:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expertconnect.settings.dev")
+    import environ
+
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)  # DATABASE_URL, REDIS_URL, DEMO_*
+    host = os.environ.get("DEMO_HOST", "127.0.0.1")
+    port = os.environ.get("DEMO_PORT", "8000")
     server = None
     if not os.environ.get("DATABASE_URL"):
         from expertconnect import embedded_db
@@ -34,7 +39,7 @@ def main() -> int:
     run("seed_demo")
 
     children = [
-        subprocess.Popen([PYTHON, "manage.py", "runserver", f"{HOST}:{PORT}"]),
+        subprocess.Popen([PYTHON, "manage.py", "runserver", f"{host}:{port}"]),
     ]
     if os.environ.get("REDIS_URL"):
         children.append(
@@ -57,7 +62,7 @@ def main() -> int:
         print("Celery worker (with beat) running on", os.environ["REDIS_URL"])
     else:
         print("No REDIS_URL: background tasks run inline in the web process.")
-    print(f"\nOpen http://{HOST}:{PORT}/ (Ctrl-C stops everything)\n")
+    print(f"\nOpen http://{host}:{port}/ (Ctrl-C stops everything)\n")
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt

@@ -8,8 +8,10 @@ from accounts import sms
 from teams.roles import Role
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, TeamFactory
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
-# inside one unless told it is safe (the tests drive the browser, the server runs elsewhere).
+# Playwright's sync API keeps an event loop running in the test thread for the whole session;
+# Django's ORM refuses to run beside one unless told it is safe (the browser tests drive the
+# browser, the live server answers from its own thread). Subprocesses started by tests
+# (tests/test_deploy.py) drop this variable.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 

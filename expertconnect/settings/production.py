@@ -8,8 +8,13 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("Set the ALLOWED_HOSTS environment variable.")
+for _name, _value in (
+    ("SECRET_KEY", SECRET_KEY),
+    ("ALLOWED_HOSTS", ALLOWED_HOSTS),
+    ("DATABASE_URL", env("DATABASE_URL")),
+):
+    if not _value:
+        raise ImproperlyConfigured(f"Set the {_name} environment variable.")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+
 DEMO_ORG = "demo-motors"
 DEMO_PASSWORD = "demo-dealer-2026"  # the same as teams/management/commands/seed_demo.py
 
