@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.urls import include, path
 
+from payments import demo_views, webhooks
 from teams import views as team_views
 
 
@@ -18,6 +19,9 @@ urlpatterns = [
     path("organizations/new/", team_views.organization_create, name="organization_create"),
     path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
     path("o/<slug:org>/", include("teams.urls")),
-    path("o/<slug:org>/payments/", include("payments.urls")),
+    path("o/<slug:org>/", include("payments.urls")),
+    path("webhooks/stripe/", webhooks.stripe_platform, name="stripe_webhook"),
+    path("webhooks/stripe/connect/", webhooks.stripe_connect, name="stripe_webhook_connect"),
+    path("demo-stripe/", include(demo_views.urlpatterns)),
     path("django-admin/", admin.site.urls),
 ]

@@ -1,1 +1,189 @@
-"""Connected accounts, payment requests, payments, refunds and payouts (with Stripe Connect)."""
+"""Stripe Connect on our side: the dealership's connected account, webhook events, payouts.
+
+Money is integer minor units with a currency code. Times are aware and stored in UTC.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from teams.models import Membership, Organization
+
+
+class ConnectedAccount(models.Model):
+    """The organization's Stripe Express account, as last read from Stripe."""
+
+    class Status(models.TextChoices):
+        ONBOARDING = "onboarding", _("Onboarding not finished")
+        ACTION_REQUIRED = "action_required", _("Action required")
+        PENDING_VERIFICATION = "pending_verification", _("Pending verification")
+        RESTRICTED = "restricted", _("Restricted")
+        CONNECTED = "connected", _("Connected")
+        DISCONNECTED = "disconnected", _("Disconnected")
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="connected_account"
+    )
+    stripe_account_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    livemode = models.BooleanField(default=False)
+    country = models.CharField(max_length=2)
+    details_submitted = models.BooleanField(default=False)
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    card_payments = models.CharField(max_length=16, blank=True)  # active, inactive, pending
+    transfers = models.CharField(max_length=16, blank=True)
+    currently_due = models.JSONField(default=list, blank=True)
+    past_due = models.JSONField(default=list, blank=True)
+    eventually_due = models.JSONField(default=list, blank=True)
+    pending_verification = models.JSONField(default=list, blank=True)
+    disabled_reason = models.CharField(max_length=64, blank=True)
+    current_deadline = models.DateTimeField(null=True, blank=True)
+    payout_interval = models.CharField(max_length=16, blank=True)
+    payout_weekly_anchor = models.CharField(max_length=16, blank=True)
+    payout_monthly_anchor = models.PositiveSmallIntegerField(null=True, blank=True)
+    payout_delay_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    statement_descriptor = models.CharField(max_length=22, blank=True)
+    default_currency = models.CharField(max_length=3, blank=True)
+    # Stripe's time of the newest account data applied: older events never roll it back.
+    synced_at = models.DateTimeField(null=True, blank=True)
+    # Counts account creations and settings updates: each gets its own idempotency key.
+    connect_attempt = models.PositiveSmallIntegerField(default=0)
+    settings_version = models.PositiveIntegerField(default=0)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    deauthorized_at = models.DateTimeField(null=True, blank=True)
+    payout_recipients = models.ManyToManyField(
+        Membership, related_name="payout_email_accounts", blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.stripe_account_id or 'pending'} ({self.organization})"
+
+    @property
+    def is_complete(self) -> bool:
+        """Stripe's full onboarding: details submitted, charges and payouts on, card payments
+        active, and nothing due now."""
+        return (
+            self.details_submitted
+            and self.charges_enabled
+            and self.payouts_enabled
+            and self.card_payments == "active"
+            and not self.currently_due
+            and not self.past_due
+            and not self.disabled_reason
+        )
+
+    @property
+    def status(self) -> str:
+        if self.deauthorized_at:
+            return self.Status.DISCONNECTED
+        if self.is_complete:
+            return self.Status.CONNECTED
+        if not self.details_submitted:
+            return self.Status.ONBOARDING
+        if self.currently_due or self.past_due:
+            return self.Status.ACTION_REQUIRED
+        if self.pending_verification or self.disabled_reason.endswith("pending_verification"):
+            return self.Status.PENDING_VERIFICATION
+        if self.disabled_reason:
+            return self.Status.RESTRICTED
+        return self.Status.PENDING_VERIFICATION
+
+    def get_status_display(self) -> str:
+        return str(self.Status(self.status).label)
+
+
+class WebhookEvent(models.Model):
+    """A Stripe event as delivered, stored raw before anything else, processed once."""
+
+    class Endpoint(models.TextChoices):
+        PLATFORM = "platform", _("Platform")
+        CONNECT = "connect", _("Connect")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    endpoint = models.CharField(max_length=16, choices=Endpoint.choices)
+    type = models.CharField(max_length=100)
+    account = models.CharField(max_length=64, blank=True)
+    livemode = models.BooleanField(default=False)
+    created = models.DateTimeField(help_text=_("When Stripe created the event."))
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "received_at"]),
+            models.Index(fields=["type", "-created"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id}"
+
+
+class Payout(models.Model):
+    """A payout from the connected account's Stripe balance to the dealership's bank."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="payouts")
+    stripe_payout_id = models.CharField(max_length=64, unique=True)
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    arrival_date = models.DateField(help_text=_("A calendar date, as Stripe gives it."))
+    status = models.CharField(max_length=16)  # pending, in_transit, paid, failed, canceled
+    method = models.CharField(max_length=16, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.TextField(blank=True)
+    stripe_created = models.DateTimeField()
+    # Stripe's time of the newest event applied to this row.
+    synced_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-arrival_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gte=0), name="payout_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_payout_id} {self.status}"
+
+
+class PayoutNotification(models.Model):
+    """One e-mail round per payout and status: the unique key makes sending idempotent."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="notifications")
+    status = models.CharField(max_length=16)
+    recipients = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["payout", "status"], name="payout_notified_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payout} {self.status} e-mail"
+
+
+class DemoStripeAccount(models.Model):
+    """The demo gateway's stand-in for Stripe's own record of a connected account.
+
+    Used only when no STRIPE_SECRET_KEY is configured (make demo, tests of the demo)."""
+
+    stripe_id = models.CharField(max_length=64, unique=True)
+    data = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.stripe_id

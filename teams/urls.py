@@ -12,5 +12,4 @@ urlpatterns = [
     path("manage/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("teams/", views.team_list, name="team_list"),
     path("teams/<int:pk>/", views.team_detail, name="team_detail"),
-    path("admin/", views.admin_tab, name="admin_tab"),
 ]

@@ -288,39 +288,6 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# Admin tab --------------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@organization_view(Capability.CONNECT_PAYMENTS)
-def admin_tab(request: HttpRequest) -> HttpResponse:
-    organization = request.organization
-    form = OrganizationForm(
-        request.POST or None,
-        instance=None,
-        initial={
-            "name": organization.name,
-            "country": organization.country_code,
-            "time_zone": organization.time_zone,
-        },
-    )
-    if request.method == "POST":
-        require(request, Capability.MANAGE_ORGANIZATION)
-        if form.is_valid():
-            services.organization_update(
-                organization=organization, actor=request.user, **form.cleaned_data
-            )
-            messages.success(request, _("Organization settings saved."))
-            return redirect("admin_tab", org=organization.slug)
-    context = {
-        "form": form,
-        "audit_entries": selectors.audit_list(organization=organization, limit=20),
-    }
-    return render(
-        request, "teams/admin_tab.html", context, status=UNPROCESSABLE if form.errors else 200
-    )
-
-
 # Invitation links (public) ----------------------------------------------------------------
 
 

@@ -1,0 +1,426 @@
+"""The payment gateway: the only module of the project that imports ``stripe``.
+
+``get_gateway()`` answers the real ``StripeGateway`` (the official library's ``StripeClient``,
+API version pinned) when ``STRIPE_SECRET_KEY`` is set, otherwise the ``DemoGateway``: the same
+interface, backed by a table, with local pages standing in for Stripe's hosted onboarding and
+Express dashboard, and Stripe-shaped events signed with Stripe's scheme and delivered to our
+own webhook endpoints, so the demo runs the production pipeline.
+
+Every method answers plain dicts shaped as Stripe's API objects, and raises ``GatewayError``
+with a message fit to show a person when Stripe refuses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import TYPE_CHECKING, Any, Literal
+
+import stripe
+from django.conf import settings
+from django.urls import reverse
+
+if TYPE_CHECKING:
+    from stripe.params import AccountCreateParams, AccountUpdateParams
+
+API_VERSION = "2026-10-28.endive"
+DEMO_WEBHOOK_SECRET = "whsec_demo_expertconnect_local_only"  # noqa: S105 - demo only, public
+Endpoint = Literal["platform", "connect"]
+PayoutInterval = Literal["daily", "weekly", "monthly", "manual"]
+WeeklyAnchor = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class GatewayError(Exception):
+    """Stripe refused or could not be reached. ``message`` is fit for the person who asked."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class InvalidSignature(Exception):
+    """A webhook whose Stripe-Signature does not check out."""
+
+
+def demo_mode() -> bool:
+    return not settings.STRIPE_SECRET_KEY
+
+
+def webhook_secret(endpoint: Endpoint) -> str:
+    if demo_mode():
+        return DEMO_WEBHOOK_SECRET
+    if endpoint == "connect":
+        return settings.STRIPE_CONNECT_WEBHOOK_SECRET
+    return settings.STRIPE_WEBHOOK_SECRET
+
+
+def verify_event(payload: bytes, sig_header: str | None, secret: str) -> dict[str, Any]:
+    """Check Stripe-Signature (default tolerance, 300 s) and answer the event as a dict."""
+    if not sig_header or not secret:
+        raise InvalidSignature("Missing Stripe-Signature header or signing secret.")
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), sig_header, secret, stripe.Webhook.DEFAULT_TOLERANCE
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+        raise InvalidSignature(str(exc)) from exc
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:
+        raise InvalidSignature("The payload is not JSON.") from exc
+    if not isinstance(event, dict) or event.get("object") != "event" or "id" not in event:
+        raise InvalidSignature("The payload is not a Stripe event.")
+    return event
+
+
+def signature_header(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """A Stripe-Signature header for ``payload``, by Stripe's scheme (HMAC-SHA256, v1)."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def _error(exc: stripe.StripeError) -> GatewayError:
+    message = getattr(exc, "user_message", None) or str(exc) or "Stripe could not be reached."
+    return GatewayError(message, code=getattr(exc, "code", "") or "")
+
+
+class StripeGateway:
+    """Stripe itself, through the official library."""
+
+    name = "stripe"
+
+    def __init__(self) -> None:
+        self.client = stripe.StripeClient(
+            settings.STRIPE_SECRET_KEY, stripe_version=API_VERSION, max_network_retries=2
+        )
+
+    @property
+    def livemode(self) -> bool:
+        return settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
+
+    def create_account(
+        self,
+        *,
+        country: str,
+        email: str,
+        business_name: str,
+        organization_id: int,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        params: AccountCreateParams = {
+            "type": "express",
+            "country": country,
+            "email": email,
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+            "business_type": "company",
+            "business_profile": {
+                "name": business_name,
+                "mcc": "5511",  # Car and truck dealers (new and used): sales, service, parts
+                "product_description": "Vehicle service, repairs, parts and sales",
+            },
+            "metadata": {"organization_id": str(organization_id)},
+        }
+        try:
+            account = self.client.v1.accounts.create(
+                params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise _error(exc) from exc
+        return account.to_dict()
+
+    def retrieve_account(self, account_id: str) -> dict[str, Any]:
+        try:
+            return self.client.v1.accounts.retrieve(account_id).to_dict()
+        except stripe.StripeError as exc:
+            raise _error(exc) from exc
+
+    def create_onboarding_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
+        try:
+            link = self.client.v1.account_links.create(
+                {
+                    "account": account_id,
+                    "type": "account_onboarding",
+                    "refresh_url": refresh_url,
+                    "return_url": return_url,
+                    "collection_options": {"fields": "eventually_due"},
+                }
+            )
+        except stripe.StripeError as exc:
+            raise _error(exc) from exc
+        return link.url
+
+    def create_login_link(self, account_id: str) -> str:
+        try:
+            return self.client.v1.accounts.login_links.create(account_id).url
+        except stripe.StripeError as exc:
+            raise _error(exc) from exc
+
+    def update_account(
+        self, account_id: str, *, params: AccountUpdateParams, idempotency_key: str
+    ) -> dict[str, Any]:
+        try:
+            account = self.client.v1.accounts.update(
+                account_id, params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise _error(exc) from exc
+        return account.to_dict()
+
+
+def payout_schedule_params(
+    *,
+    interval: PayoutInterval,
+    weekly_anchor: WeeklyAnchor | None = None,
+    monthly_anchor: int | None = None,
+    delay_days: int | None = None,
+) -> AccountUpdateParams:
+    schedule: dict[str, Any] = {"interval": interval}
+    if interval == "weekly" and weekly_anchor:
+        schedule["weekly_anchor"] = weekly_anchor
+    if interval == "monthly" and monthly_anchor:
+        schedule["monthly_anchor"] = monthly_anchor
+    if interval != "manual" and delay_days is not None:
+        schedule["delay_days"] = delay_days
+    params: AccountUpdateParams = {"settings": {"payouts": {"schedule": schedule}}}  # type: ignore[typeddict-item]
+    return params
+
+
+def statement_descriptor_params(descriptor: str) -> AccountUpdateParams:
+    return {"settings": {"payments": {"statement_descriptor": descriptor}}}
+
+
+# The demo gateway -------------------------------------------------------------------------
+
+DEMO_REQUIREMENTS = {
+    "US": [
+        "business_profile.url",
+        "company.address.line1",
+        "company.tax_id",
+        "external_account",
+        "representative.dob.day",
+        "representative.first_name",
+        "representative.ssn_last_4",
+        "tos_acceptance.date",
+    ],
+    "CA": [
+        "business_profile.url",
+        "company.address.line1",
+        "company.tax_id",
+        "external_account",
+        "representative.dob.day",
+        "representative.first_name",
+        "tos_acceptance.date",
+    ],
+}
+
+
+class DemoGateway:
+    """Stands in for Stripe when no STRIPE_SECRET_KEY is set. Same interface, no real money."""
+
+    name = "demo"
+    livemode = False
+
+    # Stripe's side --------------------------------------------------------------------
+    def _load(self, account_id: str):
+        from payments.models import DemoStripeAccount
+
+        try:
+            return DemoStripeAccount.objects.get(stripe_id=account_id)
+        except DemoStripeAccount.DoesNotExist as exc:
+            raise GatewayError(f"No such account: '{account_id}'", code="resource_missing") from exc
+
+    def _site(self, path: str) -> str:
+        return settings.SITE_URL + path
+
+    def create_account(
+        self,
+        *,
+        country: str,
+        email: str,
+        business_name: str,
+        organization_id: int,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        from payments.models import DemoStripeAccount
+
+        existing = DemoStripeAccount.objects.filter(data__metadata__idempotency_key=idempotency_key)
+        if existing.exists():  # Stripe replays the first answer to a repeated key
+            return existing.get().data
+        account_id = "acct_demo" + secrets.token_hex(8)
+        data = {
+            "id": account_id,
+            "object": "account",
+            "type": "express",
+            "country": country,
+            "email": email,
+            "default_currency": {"US": "usd", "CA": "cad"}.get(country, "usd"),
+            "business_type": "company",
+            "business_profile": {"name": business_name, "mcc": "5511", "url": None},
+            "capabilities": {"card_payments": "inactive", "transfers": "inactive"},
+            "charges_enabled": False,
+            "payouts_enabled": False,
+            "details_submitted": False,
+            "created": int(time.time()),
+            "livemode": False,
+            "metadata": {
+                "organization_id": str(organization_id),
+                "idempotency_key": idempotency_key,
+            },
+            "requirements": {
+                "alternatives": [],
+                "current_deadline": None,
+                "currently_due": list(DEMO_REQUIREMENTS.get(country, [])),
+                "disabled_reason": "requirements.past_due",
+                "errors": [],
+                "eventually_due": list(DEMO_REQUIREMENTS.get(country, [])),
+                "past_due": [],
+                "pending_verification": [],
+            },
+            "settings": {
+                "payments": {"statement_descriptor": business_name.upper()[:22]},
+                "payouts": {
+                    "debit_negative_balances": True,
+                    "schedule": {"delay_days": 2, "interval": "daily"},
+                    "statement_descriptor": None,
+                },
+            },
+        }
+        DemoStripeAccount.objects.create(stripe_id=account_id, data=data)
+        return data
+
+    def retrieve_account(self, account_id: str) -> dict[str, Any]:
+        return self._load(account_id).data
+
+    def create_onboarding_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
+        record = self._load(account_id)
+        token = secrets.token_urlsafe(16)
+        record.data.setdefault("_demo_links", {})[token] = {
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+            "expires_at": int(time.time()) + 300,
+        }
+        record.save(update_fields=["data"])
+        return self._site(reverse("demo_stripe_onboarding", args=[account_id, token]))
+
+    def create_login_link(self, account_id: str) -> str:
+        self._load(account_id)
+        return self._site(reverse("demo_stripe_dashboard", args=[account_id]))
+
+    def update_account(
+        self, account_id: str, *, params: AccountUpdateParams, idempotency_key: str
+    ) -> dict[str, Any]:
+        record = self._load(account_id)
+        requested: dict[str, Any] = dict(params)
+        account_settings = record.data["settings"]
+        payouts = requested.get("settings", {}).get("payouts", {})
+        if "schedule" in payouts:
+            schedule = dict(payouts["schedule"])
+            if schedule.get("interval") == "manual":
+                schedule.pop("delay_days", None)
+            else:
+                schedule.setdefault("delay_days", 2)
+            account_settings["payouts"]["schedule"] = schedule
+        payments = requested.get("settings", {}).get("payments", {})
+        if "statement_descriptor" in payments:
+            account_settings["payments"]["statement_descriptor"] = payments["statement_descriptor"]
+        record.save(update_fields=["data"])
+        self.send_event("account.updated", record.data, account=account_id)
+        return record.data
+
+    # The demo's own pages call these --------------------------------------------------
+    def complete_onboarding(self, account_id: str, *, business_name: str, finish: bool) -> None:
+        record = self._load(account_id)
+        data = record.data
+        data["details_submitted"] = True
+        data["business_profile"]["name"] = business_name
+        if finish:
+            data["business_profile"]["url"] = "https://dealer.example"
+            data["charges_enabled"] = data["payouts_enabled"] = True
+            data["capabilities"] = {"card_payments": "active", "transfers": "active"}
+            data["requirements"].update(
+                currently_due=[], past_due=[], eventually_due=[], disabled_reason=None
+            )
+        else:
+            data["requirements"]["currently_due"] = ["external_account", "company.tax_id"]
+        record.save(update_fields=["data"])
+        self.send_event("account.updated", data, account=account_id)
+
+    def use_onboarding_link(self, account_id: str, token: str) -> dict[str, Any] | None:
+        """The link's URLs if it is fresh and unused (single use, five minutes), else None."""
+        record = self._load(account_id)
+        link = record.data.get("_demo_links", {}).pop(token, None)
+        record.save(update_fields=["data"])
+        if link is None or link["expires_at"] < time.time():
+            return None
+        return link
+
+    def simulate_payout(self, account_id: str, *, amount: int, outcome: str) -> dict[str, Any]:
+        record = self._load(account_id)
+        now = int(time.time())
+        payout = {
+            "id": "po_demo" + secrets.token_hex(8),
+            "object": "payout",
+            "amount": amount,
+            "arrival_date": now - now % 86400 + 86400,
+            "automatic": True,
+            "created": now,
+            "currency": record.data.get("default_currency", "usd"),
+            "description": "STRIPE PAYOUT",
+            "failure_code": None,
+            "failure_message": None,
+            "livemode": False,
+            "metadata": {},
+            "method": "standard",
+            "status": "in_transit",
+            "type": "bank_account",
+        }
+        self.send_event("payout.created", dict(payout), account=account_id)
+        if outcome == "failed":
+            payout.update(
+                status="failed",
+                failure_code="account_closed",
+                failure_message="The bank account has been closed.",
+            )
+            self.send_event("payout.failed", payout, account=account_id, created=now + 1)
+        else:
+            payout["status"] = "paid"
+            self.send_event("payout.paid", payout, account=account_id, created=now + 1)
+        return payout
+
+    def send_event(
+        self, event_type: str, obj: dict[str, Any], *, account: str, created: int | None = None
+    ) -> dict[str, Any]:
+        """Deliver a Stripe-shaped event to our Connect endpoint, signed like Stripe signs."""
+        from django.db import transaction
+
+        from payments.tasks import demo_deliver_event
+
+        public = {k: v for k, v in obj.items() if not k.startswith("_demo")}
+        event = {
+            "id": "evt_demo" + secrets.token_hex(12),
+            "object": "event",
+            "account": account,
+            "api_version": API_VERSION,
+            "created": created or int(time.time()),
+            "data": {"object": public},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": event_type,
+        }
+        url = self._site(reverse("stripe_webhook_connect"))
+        transaction.on_commit(lambda: demo_deliver_event.delay(url, event))
+        return event
+
+
+def get_gateway() -> StripeGateway | DemoGateway:
+    return DemoGateway() if demo_mode() else StripeGateway()

@@ -1,0 +1,59 @@
+"""Celery tasks of the payments app: thin wrappers around services, retried with backoff."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import requests
+from celery import shared_task
+
+from accounts.tasks import backoff
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=8, acks_late=True)
+def webhook_event_process_task(self, event_id: int) -> str:
+    from payments.services import HandlerFailed, webhook_event_process
+
+    try:
+        return webhook_event_process(event_id=event_id)
+    except HandlerFailed as exc:
+        if self.request.retries >= self.max_retries:
+            logger.error("Stripe event %s keeps failing; replay it from the admin", event_id)
+            return "failed"
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=6, acks_late=True)
+def payout_email_send(self, notification_id: int) -> None:
+    from payments.notifications import payout_email_deliver
+
+    try:
+        payout_email_deliver(notification_id=notification_id)
+    except OSError as exc:  # SMTP and connection errors
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def demo_deliver_event(self, url: str, event: dict) -> int:
+    """The demo gateway's webhook delivery: POST the signed event to our own endpoint."""
+    from payments.stripe_api import DEMO_WEBHOOK_SECRET, signature_header
+
+    payload = json.dumps(event).encode()
+    try:
+        response = requests.post(
+            url,
+            data=payload,
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Stripe-Signature": signature_header(payload, DEMO_WEBHOOK_SECRET),
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) demo",
+            },
+            timeout=10,
+        )
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 300)) from exc
+    return response.status_code

@@ -1,0 +1,13 @@
+from django import template
+
+from payments.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(amount_cents, currency):
+    """``{{ payout.amount_cents|money:payout.currency }}``"""
+    if amount_cents is None:
+        return ""
+    return format_money(amount_cents, currency or "")
