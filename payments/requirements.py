@@ -101,4 +101,4 @@ def onboarding_checklist(country: str) -> list[tuple[str, str]]:
             ),
         ),
     ]
-    return [*common_before, tax, *common_after, bank]
+    return [(str(h), str(d)) for h, d in (*common_before, tax, *common_after, bank)]

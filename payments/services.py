@@ -129,12 +129,14 @@ def connected_account_refresh(*, account: ConnectedAccount) -> ConnectedAccount:
 
 def onboarding_link(*, account: ConnectedAccount, refresh_url: str, return_url: str) -> str:
     """A fresh, single-use Stripe onboarding link (Express accounts only take this type)."""
+    assert account.stripe_account_id, "connect first"
     return stripe_api.get_gateway().create_onboarding_link(
         account_id=account.stripe_account_id, refresh_url=refresh_url, return_url=return_url
     )
 
 
 def express_dashboard_link(*, account: ConnectedAccount, actor: User) -> str:
+    assert account.stripe_account_id, "connect first"
     url = stripe_api.get_gateway().create_login_link(account.stripe_account_id)
     audit_record(
         organization=account.organization,
