@@ -1,8 +1,313 @@
 """Local pages of the demo gateway, standing in for Stripe's hosted onboarding and the Express
-dashboard. They answer 404 whenever real Stripe keys are configured."""
+dashboard. They answer 404 whenever real Stripe keys are configured.
+
+They live on our domain but play Stripe's part, so they use no login of ours: the account id
+and a token in the URL are the capability, as with Stripe's own links. An onboarding link is
+single-use and lives five minutes; a dashboard link carries a token signed for ten minutes.
+"""
 
 from __future__ import annotations
 
+import functools
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+from django_countries import countries
+
+from payments import stripe_api
+from payments.models import DemoStripeAccount
+from payments.money import format_money
+from payments.requirements import (
+    describe_disabled_reason,
+    describe_requirements,
+    onboarding_checklist,
+)
+from teams.models import Organization
+
+UNPROCESSABLE = 422
+MAX_PAYOUT_CENTS = 100_000_000  # $1,000,000.00: plenty for a demo
+CENT = Decimal("0.01")
+
+
+def demo_page(view):
+    """A page of the demo gateway: public like Stripe's, never cached, 404 with real keys."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not stripe_api.demo_mode():
+            raise Http404("The demo gateway is off: real Stripe keys are configured.")
+        return view(request, *args, **kwargs)
+
+    return login_not_required(never_cache(wrapper))
+
+
+def _gateway() -> stripe_api.DemoGateway:
+    return stripe_api.DemoGateway()
+
+
+def _organization(record: DemoStripeAccount) -> Organization | None:
+    organization_id = (record.data.get("metadata") or {}).get("organization_id")
+    if not organization_id or not str(organization_id).isdigit():
+        return None
+    return Organization.objects.filter(pk=int(organization_id)).first()
+
+
+def _app_url(record: DemoStripeAccount, name: str, anchor: str = "") -> str:
+    """A page of our app for the account's organization, or the home page."""
+    organization = _organization(record)
+    if organization is None:
+        return reverse("home")
+    return reverse(name, kwargs={"org": organization.slug}) + anchor
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303  # after a POST: the browser follows with GET
+    return response
+
+
+# Hosted onboarding ------------------------------------------------------------------------
+
+
+class OnboardingForm(forms.Form):
+    business_name = forms.CharField(
+        label=gettext_lazy("Business name"),
+        max_length=120,
+        help_text=gettext_lazy("The name customers know the dealership by."),
+    )
+    action = forms.ChoiceField(choices=[("submit", "submit"), ("later", "later")])
+
+
+@demo_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def onboarding(request: HttpRequest, account_id: str, token: str) -> HttpResponse:
+    """Stripe's hosted Express onboarding, played locally.
+
+    GET shows the form without using the link; a used or expired link goes to its
+    refresh_url, as Stripe does. POST uses the link (once) and returns to return_url."""
+    record = get_object_or_404(DemoStripeAccount, stripe_id=account_id)
+    gateway = _gateway()
+    link = gateway.peek_onboarding_link(account_id, token)
+    expired_page = reverse("demo_stripe_onboarding_expired", args=[account_id])
+    if link is None:
+        return (_see_other if request.method == "POST" else HttpResponseRedirect)(expired_page)
+    if request.method != "POST":
+        if not link["usable"]:
+            return HttpResponseRedirect(link["refresh_url"])
+        form = OnboardingForm(
+            initial={"business_name": (record.data.get("business_profile") or {}).get("name")}
+        )
+        return _onboarding_page(request, record, form, link)
+
+    if not link["usable"]:
+        return _see_other(expired_page)
+    form = OnboardingForm(request.POST)
+    if not form.is_valid():
+        return _onboarding_page(request, record, form, link, status=UNPROCESSABLE)
+    with transaction.atomic():  # the link's row lock is held until onboarding is recorded
+        used = gateway.use_onboarding_link(account_id, token)
+        if used is not None:
+            gateway.complete_onboarding(
+                account_id,
+                business_name=form.cleaned_data["business_name"],
+                finish=form.cleaned_data["action"] == "submit",
+            )
+    if used is None:  # another tab used it a moment ago, or it expired meanwhile
+        return _see_other(expired_page)
+    return _see_other(used["return_url"])
+
+
+def _onboarding_page(
+    request: HttpRequest,
+    record: DemoStripeAccount,
+    form: OnboardingForm,
+    link: dict[str, Any],
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    country = record.data.get("country") or ""
+    context = {
+        "account_id": record.stripe_id,
+        "business_name": (record.data.get("business_profile") or {}).get("name") or "",
+        "country": country,
+        "country_name": countries.name(country) or country,
+        "email": record.data.get("email") or "",
+        "checklist": onboarding_checklist(country),
+        "form": form,
+        "expires_at": datetime.fromtimestamp(link["expires_at"], tz=UTC),
+    }
+    return render(request, "payments/demo/onboarding.html", context, status=status)
+
+
+@demo_page
+@require_safe
+def onboarding_expired(request: HttpRequest, account_id: str) -> HttpResponse:
+    """An onboarding link that is unknown, used or expired: back to the app for a new one."""
+    record = get_object_or_404(DemoStripeAccount, stripe_id=account_id)
+    context = {
+        "business_name": (record.data.get("business_profile") or {}).get("name") or "",
+        "refresh_url": _app_url(record, "stripe_refresh"),
+    }
+    return render(request, "payments/demo/onboarding_expired.html", context)
+
+
+# The Express dashboard --------------------------------------------------------------------
+
+
+class PayoutForm(forms.Form):
+    amount = forms.CharField(
+        label=gettext_lazy("Amount"),
+        max_length=20,
+        help_text=gettext_lazy("In dollars, like 1250.00."),
+    )
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
+        choices=[
+            ("paid", gettext_lazy("Paid: the money reaches the bank")),
+            ("failed", gettext_lazy("Failed: the bank account was closed")),
+        ],
+        initial="paid",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+
+    def clean_amount(self) -> int:
+        """Dollars and cents as typed (``1,250.00``, ``$75``) to integer cents, exactly."""
+        raw = self.cleaned_data["amount"].strip().removeprefix("$").replace(",", "").strip()
+        try:
+            value = Decimal(raw)
+        except InvalidOperation as exc:
+            raise ValidationError(_("Enter an amount in dollars, like 1250.00.")) from exc
+        if not value.is_finite() or value <= 0:
+            raise ValidationError(_("Enter an amount greater than zero."))
+        if value * 100 > MAX_PAYOUT_CENTS:
+            raise ValidationError(
+                _("Enter at most %(max)s.") % {"max": f"{MAX_PAYOUT_CENTS // 100:,}.00"}
+            )
+        if value % CENT:
+            raise ValidationError(_("Enter whole cents: at most two digits after the point."))
+        return int(value * 100)
+
+
+@demo_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def dashboard(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Stripe's Express dashboard, played locally, with a button to make a payout happen."""
+    record = get_object_or_404(DemoStripeAccount, stripe_id=account_id)
+    gateway = _gateway()
+    token = request.GET.get("t", "")
+    denied = gateway.check_login_token(account_id, token)
+    if denied:
+        context = {"reason": denied, "admin_url": _app_url(record, "admin_tab", "#connections")}
+        return render(request, "payments/demo/dashboard_denied.html", context, status=403)
+
+    form = PayoutForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not record.data.get("payouts_enabled"):
+            form.add_error(None, _("Payouts start once onboarding is finished."))
+        if form.is_valid():
+            payout = gateway.simulate_payout(
+                account_id,
+                amount=form.cleaned_data["amount"],
+                outcome=form.cleaned_data["outcome"],
+            )
+            here = reverse("demo_stripe_dashboard", args=[account_id])
+            return _see_other(f"{here}?{urlencode({'t': token, 'payout': payout['id']})}")
+        status = UNPROCESSABLE
+    return render(
+        request,
+        "payments/demo/dashboard.html",
+        _dashboard_context(record, form=form, token=token, sent=request.GET.get("payout", "")),
+        status=status,
+    )
+
+
+def _schedule_words(schedule: dict[str, Any]) -> str:
+    interval = schedule.get("interval") or "daily"
+    if interval == "manual":
+        return _("Manual: payouts only when requested")
+    if interval == "weekly":
+        words = _("Weekly, every %(day)s") % {
+            "day": str(schedule.get("weekly_anchor") or "monday").capitalize()
+        }
+    elif interval == "monthly":
+        words = _("Monthly, on day %(day)s") % {"day": schedule.get("monthly_anchor") or 1}
+    else:
+        words = _("Daily")
+    delay = schedule.get("delay_days")
+    if delay:
+        words += ", " + _("%(n)s-day rolling basis") % {"n": delay}
+    return words
+
+
+def _payout_row(payout: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": payout["id"],
+        "amount": format_money(payout["amount"], payout["currency"]),
+        "status": payout["status"],
+        "event": f"payout.{payout['status']}",
+        # A calendar date given as a timestamp: shown as the date, never converted.
+        "arrival_date": datetime.fromtimestamp(payout["arrival_date"], tz=UTC).date(),
+        "failure_message": payout.get("failure_message") or "",
+    }
+
+
+def _dashboard_context(
+    record: DemoStripeAccount, *, form: PayoutForm, token: str, sent: str
+) -> dict[str, Any]:
+    data = record.data
+    requirements = data.get("requirements") or {}
+    due = [*(requirements.get("past_due") or []), *(requirements.get("currently_due") or [])]
+    complete = bool(
+        data.get("details_submitted")
+        and data.get("charges_enabled")
+        and data.get("payouts_enabled")
+        and not due
+    )
+    account_settings = data.get("settings") or {}
+    payouts = [_payout_row(payout) for payout in data.get("_demo_payouts", [])]
+    return {
+        "account_id": record.stripe_id,
+        "business_name": (data.get("business_profile") or {}).get("name") or "",
+        "email": data.get("email") or "",
+        "country_name": countries.name(data.get("country") or "") or data.get("country"),
+        "currency": (data.get("default_currency") or "usd").upper(),
+        "complete": complete,
+        "details_submitted": bool(data.get("details_submitted")),
+        "charges_enabled": bool(data.get("charges_enabled")),
+        "payouts_enabled": bool(data.get("payouts_enabled")),
+        "requirements_due": describe_requirements(due),
+        "disabled_reason": describe_disabled_reason(requirements.get("disabled_reason") or ""),
+        "schedule": _schedule_words((account_settings.get("payouts") or {}).get("schedule") or {}),
+        "statement_descriptor": (account_settings.get("payments") or {}).get("statement_descriptor")
+        or "",
+        "form": form,
+        "token": token,
+        "payouts": payouts[:5],
+        "sent": next((row for row in payouts if row["id"] == sent), None),
+        "admin_url": _app_url(record, "admin_tab", "#connections"),
+    }
+
+
 urlpatterns = [
-    # Filled in by the demo gateway's pages (onboarding, Express dashboard).
+    path("<str:account_id>/onboarding/<str:token>/", onboarding, name="demo_stripe_onboarding"),
+    path(
+        "<str:account_id>/link-expired/",
+        onboarding_expired,
+        name="demo_stripe_onboarding_expired",
+    ),
+    path("<str:account_id>/dashboard/", dashboard, name="demo_stripe_dashboard"),
 ]

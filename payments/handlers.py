@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from payments import stripe_api
 from payments.models import ConnectedAccount, Payout, PayoutNotification, WebhookEvent
 from payments.services import connected_account_apply
 from teams.services import audit_record
@@ -37,6 +38,13 @@ def account_updated(event: WebhookEvent) -> None:
     account = _account(event, data.get("id"))
     if account is None:
         return  # not ours (another platform test account, or deleted): nothing to keep
+    if account.synced_at and event.created < account.synced_at:
+        # Stripe's times are whole seconds. An event of the same second as our last read may
+        # be newer or older than it: ask Stripe for the account as it is now.
+        if event.created >= account.synced_at.replace(microsecond=0):
+            fresh = stripe_api.get_gateway().retrieve_account(data["id"])
+            connected_account_apply(account=account, data=fresh, as_of=timezone.now())
+        return
     connected_account_apply(account=account, data=data, as_of=event.created)
 
 
@@ -49,7 +57,11 @@ def account_deauthorized(event: WebhookEvent) -> None:
         return
     account.deauthorized_at = event.created
     account.charges_enabled = account.payouts_enabled = False
-    account.save(update_fields=["deauthorized_at", "charges_enabled", "payouts_enabled"])
+    if not account.synced_at or event.created > account.synced_at:
+        account.synced_at = event.created  # older account data must not undo this
+    account.save(
+        update_fields=["deauthorized_at", "charges_enabled", "payouts_enabled", "synced_at"]
+    )
     audit_record(
         organization=account.organization,
         actor=None,
@@ -89,6 +101,7 @@ def payout_changed(event: WebhookEvent) -> None:
         "failure_code": data.get("failure_code") or "",
         "failure_message": data.get("failure_message") or "",
     }
+    applied = True
     if payout is None:
         payout = Payout.objects.create(
             organization=account.organization,
@@ -102,7 +115,9 @@ def payout_changed(event: WebhookEvent) -> None:
             setattr(payout, name, value)
         payout.synced_at = event.created
         payout.save()
-    if event.type in ("payout.paid", "payout.failed"):
+    else:
+        applied = False  # older than what we have: neither the status nor an e-mail
+    if applied and event.type in ("payout.paid", "payout.failed"):
         payout_notify(payout=payout, account=account, status=event.type.split(".")[1])
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import traceback
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from payments import stripe_api
 from payments.models import ConnectedAccount, WebhookEvent
-from teams.models import Organization
+from teams.models import Membership, Organization
 from teams.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -76,42 +79,48 @@ def connected_account_apply(
     return True
 
 
-@transaction.atomic
 def connected_account_start(*, organization: Organization, actor: User) -> ConnectedAccount:
-    """Create the organization's Express account at Stripe, once. Reuses an unfinished one."""
+    """Create the organization's Express account at Stripe, once. Reuses an unfinished one.
+
+    Our row and its attempt number are committed before Stripe is called, so a retry after a
+    lost answer sends the same idempotency key and Stripe answers the same account."""
     if not organization.payments_supported:
         raise ValidationError(
             _("Payments are offered to businesses registered in the United States or Canada.")
         )
-    account, _created = ConnectedAccount.objects.select_for_update().get_or_create(
-        organization=organization, defaults={"country": organization.country_code}
-    )
-    if account.stripe_account_id and not account.deauthorized_at:
-        return account
-    reconnect = bool(account.deauthorized_at)
-    account.connect_attempt += 1
-    account.country = organization.country_code
-    gateway = stripe_api.get_gateway()
-    data = gateway.create_account(
+    with transaction.atomic():
+        account, _created = ConnectedAccount.objects.select_for_update().get_or_create(
+            organization=organization, defaults={"country": organization.country_code}
+        )
+        if account.stripe_account_id and not account.deauthorized_at:
+            return account
+        reconnect = bool(account.deauthorized_at)
+        if reconnect or not account.connect_attempt:
+            account.connect_attempt += 1
+            account.stripe_account_id = None
+            account.deauthorized_at = account.connected_at = account.synced_at = None
+        account.country = organization.country_code
+        account.save()
+    data = stripe_api.get_gateway().create_account(
         country=account.country,
         email=actor.email,
         business_name=organization.name,
         organization_id=organization.pk,
         idempotency_key=f"connected-account-{account.pk}-{account.connect_attempt}",
     )
-    account.stripe_account_id = data["id"]
-    account.deauthorized_at = None
-    account.connected_at = None
-    account.synced_at = None
-    account.save()
-    connected_account_apply(account=account, data=data, as_of=timezone.now())
-    audit_record(
-        organization=organization,
-        actor=actor,
-        action="stripe.reconnect_started" if reconnect else "stripe.connect_started",
-        target=account,
-        data={"account": account.stripe_account_id, "country": account.country},
-    )
+    with transaction.atomic():
+        account = ConnectedAccount.objects.select_for_update().get(pk=account.pk)
+        if account.stripe_account_id != data["id"]:
+            account.stripe_account_id = data["id"]
+            account.save(update_fields=["stripe_account_id"])
+            audit_record(
+                organization=organization,
+                actor=actor,
+                action="stripe.reconnect_started" if reconnect else "stripe.connect_started",
+                target=account,
+                data={"account": account.stripe_account_id, "country": account.country},
+            )
+        connected_account_apply(account=account, data=data, as_of=timezone.now())
     return account
 
 
@@ -288,4 +297,127 @@ def checklist_send(
         actor=actor,
         action="stripe.checklist_sent",
         data={"email": email, "invited": invited},
+    )
+
+
+# Flow F8: payout settings -----------------------------------------------------------------
+
+
+def _settings_idempotency_key(account: ConnectedAccount, version: int, params: Any) -> str:
+    """Our row and its settings version, plus a digest of what is sent.
+
+    A retry of the same update (the library's network retries, a double click) replays
+    Stripe's first answer. A refused update does not keep its version, and Stripe stores even
+    an error under its key and refuses the key with other parameters: the digest gives the
+    corrected request a key of its own."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    return f"account-{account.pk}-settings-{version}-{digest[:16]}"
+
+
+def _account_settings_update(
+    *, account: ConnectedAccount, params: stripe_api.AccountUpdateParams
+) -> ConnectedAccount:
+    """Send ``params`` to Stripe and keep Stripe's answer on our row (the caller's transaction).
+
+    A ``GatewayError`` leaves everything as it was: the settings version is counted only
+    when Stripe took the update."""
+    if not account.stripe_account_id:
+        raise ValidationError(_("Connect Stripe first."))
+    locked = (
+        ConnectedAccount.objects.select_for_update()
+        .select_related("organization")
+        .get(pk=account.pk)
+    )
+    assert locked.stripe_account_id
+    version = locked.settings_version + 1
+    data = stripe_api.get_gateway().update_account(
+        locked.stripe_account_id,
+        params=params,
+        idempotency_key=_settings_idempotency_key(locked, version, params),
+    )
+    locked.settings_version = version
+    if not connected_account_apply(account=locked, data=data, as_of=timezone.now()):
+        locked.save(update_fields=["settings_version"])
+    return locked
+
+
+@transaction.atomic
+def payout_schedule_update(
+    *,
+    account: ConnectedAccount,
+    actor: User,
+    interval: stripe_api.PayoutInterval,
+    weekly_anchor: stripe_api.WeeklyAnchor | None = None,
+    monthly_anchor: int | None = None,
+    delay_days: int | None = None,
+) -> ConnectedAccount:
+    """Set the payout schedule at Stripe; our row then shows what Stripe read back."""
+    params = stripe_api.payout_schedule_params(
+        interval=interval,
+        weekly_anchor=weekly_anchor,
+        monthly_anchor=monthly_anchor,
+        delay_days=delay_days,
+    )
+    updated = _account_settings_update(account=account, params=params)
+    audit_record(
+        organization=updated.organization,
+        actor=actor,
+        action="stripe.payout_schedule_updated",
+        target=updated,
+        data={
+            "account": updated.stripe_account_id,
+            "interval": updated.payout_interval,
+            "weekly_anchor": updated.payout_weekly_anchor or None,
+            "monthly_anchor": updated.payout_monthly_anchor,
+            "delay_days": updated.payout_delay_days,
+            "requested_delay_days": delay_days,
+        },
+    )
+    return updated
+
+
+@transaction.atomic
+def statement_descriptor_update(
+    *, account: ConnectedAccount, actor: User, descriptor: str
+) -> ConnectedAccount:
+    """Set the text on customers' card statements at Stripe (already checked by the form)."""
+    previous = account.statement_descriptor
+    updated = _account_settings_update(
+        account=account, params=stripe_api.statement_descriptor_params(descriptor)
+    )
+    audit_record(
+        organization=updated.organization,
+        actor=actor,
+        action="stripe.statement_descriptor_updated",
+        target=updated,
+        data={
+            "account": updated.stripe_account_id,
+            "descriptor": updated.statement_descriptor,
+            "previous": previous,
+        },
+    )
+    return updated
+
+
+@transaction.atomic
+def payout_recipients_set(
+    *, account: ConnectedAccount, actor: User, members: Iterable[Membership]
+) -> None:
+    """Choose who gets payout e-mails: members of the account's organization only."""
+    chosen = {m.pk: m for m in members}
+    if any(m.organization_id != account.organization_id for m in chosen.values()):
+        raise ValidationError(_("Payout e-mails go to members of this organization only."))
+    ConnectedAccount.objects.select_for_update().only("pk").get(pk=account.pk)  # one at a time
+    current = {m.pk: m for m in account.payout_recipients.select_related("user")}
+    added = sorted(chosen[pk].user.email for pk in chosen.keys() - current.keys())
+    removed = sorted(current[pk].user.email for pk in current.keys() - chosen.keys())
+    if not added and not removed:
+        return
+    account.payout_recipients.set(list(chosen.values()))
+    audit_record(
+        organization=account.organization,
+        actor=actor,
+        action="payouts.recipients_changed",
+        target=account,
+        data={"added": added, "removed": removed},
     )

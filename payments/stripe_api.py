@@ -188,8 +188,9 @@ def payout_schedule_params(
         schedule["weekly_anchor"] = weekly_anchor
     if interval == "monthly" and monthly_anchor:
         schedule["monthly_anchor"] = monthly_anchor
-    if interval != "manual" and delay_days is not None:
-        schedule["delay_days"] = delay_days
+    if interval != "manual":
+        # Without a number, ask for the shortest delay Stripe allows in the account's country.
+        schedule["delay_days"] = delay_days if delay_days is not None else "minimum"
     params: AccountUpdateParams = {"settings": {"payouts": {"schedule": schedule}}}  # type: ignore[typeddict-item]
     return params
 
@@ -200,6 +201,9 @@ def statement_descriptor_params(descriptor: str) -> AccountUpdateParams:
 
 # The demo gateway -------------------------------------------------------------------------
 
+DEMO_LINK_TTL = 300  # seconds: Stripe's account links are short-lived and single-use
+DEMO_LOGIN_TTL = 600  # seconds: the demo dashboard's signed login token
+DEMO_LOGIN_SALT = "payments.demo_stripe_dashboard"
 DEMO_REQUIREMENTS = {
     "US": [
         "business_profile.url",
@@ -230,13 +234,21 @@ class DemoGateway:
     livemode = False
 
     # Stripe's side --------------------------------------------------------------------
-    def _load(self, account_id: str):
+    def _load(self, account_id: str, *, for_update: bool = False):
         from payments.models import DemoStripeAccount
 
+        accounts = DemoStripeAccount.objects.all()
+        if for_update:  # the caller is inside transaction.atomic()
+            accounts = accounts.select_for_update()
         try:
-            return DemoStripeAccount.objects.get(stripe_id=account_id)
+            return accounts.get(stripe_id=account_id)
         except DemoStripeAccount.DoesNotExist as exc:
             raise GatewayError(f"No such account: '{account_id}'", code="resource_missing") from exc
+
+    @staticmethod
+    def _public(data: dict[str, Any]) -> dict[str, Any]:
+        """The account as Stripe's API shows it: without the demo's own bookkeeping."""
+        return {k: v for k, v in data.items() if not k.startswith("_demo")}
 
     def _site(self, path: str) -> str:
         return settings.SITE_URL + path
@@ -254,7 +266,7 @@ class DemoGateway:
 
         existing = DemoStripeAccount.objects.filter(data__metadata__idempotency_key=idempotency_key)
         if existing.exists():  # Stripe replays the first answer to a repeated key
-            return existing.get().data
+            return self._public(existing.get().data)
         account_id = "acct_demo" + secrets.token_hex(8)
         data = {
             "id": account_id,
@@ -295,25 +307,44 @@ class DemoGateway:
             },
         }
         DemoStripeAccount.objects.create(stripe_id=account_id, data=data)
-        return data
+        return self._public(data)
 
     def retrieve_account(self, account_id: str) -> dict[str, Any]:
-        return self._load(account_id).data
+        return self._public(self._load(account_id).data)
 
     def create_onboarding_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
-        record = self._load(account_id)
+        from django.db import transaction
+
+        now = int(time.time())
         token = secrets.token_urlsafe(16)
-        record.data.setdefault("_demo_links", {})[token] = {
-            "refresh_url": refresh_url,
-            "return_url": return_url,
-            "expires_at": int(time.time()) + 300,
-        }
-        record.save(update_fields=["data"])
+        with transaction.atomic():
+            record = self._load(account_id, for_update=True)
+            # Used and expired links are kept a day, so a late visit still finds its refresh_url.
+            links = {
+                key: link
+                for key, link in record.data.get("_demo_links", {}).items()
+                if link["expires_at"] > now - 86400
+            }
+            links[token] = {
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+                "expires_at": now + DEMO_LINK_TTL,
+                "used_at": None,
+            }
+            record.data["_demo_links"] = links
+            record.save(update_fields=["data"])
         return self._site(reverse("demo_stripe_onboarding", args=[account_id, token]))
 
     def create_login_link(self, account_id: str) -> str:
+        """The Express dashboard's stand-in, with a signed token valid for ten minutes."""
+        from urllib.parse import urlencode
+
+        from django.core.signing import TimestampSigner
+
         self._load(account_id)
-        return self._site(reverse("demo_stripe_dashboard", args=[account_id]))
+        token = TimestampSigner(salt=DEMO_LOGIN_SALT).sign(account_id)
+        url = self._site(reverse("demo_stripe_dashboard", args=[account_id]))
+        return f"{url}?{urlencode({'t': token})}"
 
     def update_account(
         self, account_id: str, *, params: AccountUpdateParams, idempotency_key: str
@@ -326,15 +357,15 @@ class DemoGateway:
             schedule = dict(payouts["schedule"])
             if schedule.get("interval") == "manual":
                 schedule.pop("delay_days", None)
-            else:
-                schedule.setdefault("delay_days", 2)
+            elif schedule.get("delay_days") in (None, "minimum"):
+                schedule["delay_days"] = 2  # Stripe's minimum for US and Canadian accounts
             account_settings["payouts"]["schedule"] = schedule
         payments = requested.get("settings", {}).get("payments", {})
         if "statement_descriptor" in payments:
             account_settings["payments"]["statement_descriptor"] = payments["statement_descriptor"]
         record.save(update_fields=["data"])
         self.send_event("account.updated", record.data, account=account_id)
-        return record.data
+        return self._public(record.data)
 
     # The demo's own pages call these --------------------------------------------------
     def complete_onboarding(self, account_id: str, *, business_name: str, finish: bool) -> None:
@@ -354,17 +385,68 @@ class DemoGateway:
         record.save(update_fields=["data"])
         self.send_event("account.updated", data, account=account_id)
 
-    def use_onboarding_link(self, account_id: str, token: str) -> dict[str, Any] | None:
-        """The link's URLs if it is fresh and unused (single use, five minutes), else None."""
-        record = self._load(account_id)
-        link = record.data.get("_demo_links", {}).pop(token, None)
-        record.save(update_fields=["data"])
-        if link is None or link["expires_at"] < time.time():
+    def peek_onboarding_link(self, account_id: str, token: str) -> dict[str, Any] | None:
+        """The link as stored, without using it: its URLs, ``expires_at`` and whether it is
+        ``usable`` (fresh and unused); None for a token this account never had."""
+        link = self._load(account_id).data.get("_demo_links", {}).get(token)
+        if link is None:
             return None
-        return link
+        usable = link.get("used_at") is None and link["expires_at"] >= time.time()
+        return {**link, "usable": usable}
+
+    def check_login_token(self, account_id: str, token: str | None) -> str:
+        """Why the dashboard token does not hold ("missing", "expired" or "invalid"), or ""
+        when it is a valid token for this account, signed less than ten minutes ago."""
+        from django.core.signing import BadSignature, SignatureExpired, TimestampSigner
+
+        if not token:
+            return "missing"
+        try:
+            signed_id = TimestampSigner(salt=DEMO_LOGIN_SALT).unsign(token, max_age=DEMO_LOGIN_TTL)
+        except SignatureExpired:
+            return "expired"
+        except BadSignature:
+            return "invalid"
+        return "" if signed_id == account_id else "invalid"
+
+    def use_onboarding_link(self, account_id: str, token: str) -> dict[str, Any] | None:
+        """The link's URLs if it is fresh and unused (single use, five minutes), else None.
+
+        The link is marked used, not forgotten, so a later visit still goes to its refresh_url.
+        Two requests racing for one link: the row lock lets only the first one use it."""
+        from django.db import transaction
+
+        with transaction.atomic():
+            record = self._load(account_id, for_update=True)
+            link = record.data.get("_demo_links", {}).get(token)
+            if link is None or link.get("used_at") is not None:
+                return None
+            if link["expires_at"] < time.time():
+                return None
+            link["used_at"] = int(time.time())
+            record.save(update_fields=["data"])
+        return {key: link[key] for key in ("refresh_url", "return_url", "expires_at")}
 
     def simulate_payout(self, account_id: str, *, amount: int, outcome: str) -> dict[str, Any]:
-        record = self._load(account_id)
+        """A payout to the dealership's bank: payout.created, then payout.paid or .failed.
+
+        Kept on the demo account (the dashboard lists the latest) and delivered as events."""
+        from django.db import transaction
+
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise GatewayError("The payout amount must be a positive number of cents.")
+        if outcome not in ("paid", "failed"):
+            raise GatewayError(f"Unknown payout outcome: {outcome!r}.")
+        with transaction.atomic():
+            record = self._load(account_id, for_update=True)
+            payout = self._payout(account_id, record.data, amount=amount, outcome=outcome)
+            record.data["_demo_payouts"] = [payout, *record.data.get("_demo_payouts", [])][:20]
+            record.save(update_fields=["data"])
+        return payout
+
+    def _payout(
+        self, account_id: str, data: dict[str, Any], *, amount: int, outcome: str
+    ) -> dict[str, Any]:
         now = int(time.time())
         payout = {
             "id": "po_demo" + secrets.token_hex(8),
@@ -373,7 +455,7 @@ class DemoGateway:
             "arrival_date": now - now % 86400 + 86400,
             "automatic": True,
             "created": now,
-            "currency": record.data.get("default_currency", "usd"),
+            "currency": data.get("default_currency", "usd"),
             "description": "STRIPE PAYOUT",
             "failure_code": None,
             "failure_message": None,

@@ -1,0 +1,108 @@
+"""Shared fixtures of the payments tests: lakeside's connected account on the demo gateway,
+real Stripe keys, Stripe's API intercepted, and webhook events delivered or processed."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+from django.utils import timezone
+
+from payments import services
+from payments.models import WebhookEvent
+from payments.stripe_api import DemoGateway
+from tests.payments import stripe_fixtures as sf
+
+REAL_KEYS = {
+    "STRIPE_SECRET_KEY": "sk_test_1",
+    "STRIPE_WEBHOOK_SECRET": "whsec_platform",
+    "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_connect",
+}
+
+
+@pytest.fixture
+def eager_retries():
+    """Let eager Celery run retries in turn (as a worker would, without the wait)."""
+    from expertconnect.celery import app
+
+    before = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
+def real_keys(settings):
+    """Stripe test-mode keys and the two webhook signing secrets: the real gateway."""
+    for name, value in REAL_KEYS.items():
+        setattr(settings, name, value)
+    return REAL_KEYS
+
+
+@pytest.fixture
+def stripe_http():
+    """Stripe's API at the HTTP boundary: register answers on it, read ``.calls``.
+
+    Anything not registered fails the request (and shows in ``.calls``)."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def lakeside_account(organization, admin_membership, django_capture_on_commit_callbacks):
+    """Lakeside's Express account, created by its admin on the demo gateway (unfinished)."""
+    with django_capture_on_commit_callbacks(execute=False):
+        return services.connected_account_start(
+            organization=organization, actor=admin_membership.user
+        )
+
+
+@pytest.fixture
+def finish_onboarding(django_capture_on_commit_callbacks):
+    """Walk the demo's onboarding for an account (finished or not) and re-read it."""
+
+    def _finish(account, *, finish: bool = True):
+        with django_capture_on_commit_callbacks(execute=False):
+            DemoGateway().complete_onboarding(
+                account.stripe_account_id, business_name="Lakeside Motors", finish=finish
+            )
+        return services.connected_account_refresh(account=account)
+
+    return _finish
+
+
+@pytest.fixture
+def connected_account(lakeside_account, finish_onboarding):
+    """Lakeside fully onboarded: Connected."""
+    return finish_onboarding(lakeside_account)
+
+
+@pytest.fixture
+def deliver(client, django_capture_on_commit_callbacks):
+    """POST a signed event to the Connect endpoint and run what it queued (the processing)."""
+
+    def _deliver(evt, *, path=sf.CONNECT_PATH, secret=sf.DEMO_WEBHOOK_SECRET):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = sf.post_event(client, evt, path=path, secret=secret)
+        assert response.status_code == 200, response.content
+        return WebhookEvent.objects.get(stripe_id=evt["id"])
+
+    return _deliver
+
+
+@pytest.fixture
+def store_event(django_capture_on_commit_callbacks):
+    """Store a verified event as the endpoint would, without running its processing."""
+
+    def _store(evt, *, endpoint="connect"):
+        with django_capture_on_commit_callbacks(execute=False):
+            stored, _created = services.webhook_event_store(event=evt, endpoint=endpoint)
+        return stored
+
+    return _store
+
+
+@pytest.fixture
+def later():
+    """Stripe times after anything the fixtures wrote (our rows are synced at 'now')."""
+    base = int(timezone.now().timestamp()) + 60
+    return lambda seconds=0: base + seconds
