@@ -28,6 +28,8 @@ def main() -> int:
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)  # DATABASE_URL, REDIS_URL, DEMO_*
     host = os.environ.get("DEMO_HOST", "127.0.0.1")
     port = os.environ.get("DEMO_PORT", "8000")
+    # Links in texts and e-mails, and the demo gateway's webhook deliveries, go to this server.
+    os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
     from expertconnect import embedded_db
 
     server = None
