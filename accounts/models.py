@@ -79,20 +79,26 @@ class SmsMessage(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        UNDELIVERED = "undelivered", _("Undelivered")
         FAILED = "failed", _("Failed")
 
     to = PhoneNumberField(_("to"))
     body = models.TextField(_("body"))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     provider_id = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=16, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("SMS message")
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["provider_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"SMS to {self.to} ({self.status})"

@@ -40,12 +40,15 @@ def sms_deliver(*, message_id: int, body: str | None = None) -> SmsMessage:
         except SmsError as exc:
             message.status = SmsMessage.Status.FAILED
             message.error = exc.reason
+            message.error_code = exc.code
             failure = exc
         else:
             message.status = SmsMessage.Status.SENT
             message.error = ""
             message.sent_at = timezone.now()
-        message.save(update_fields=["status", "error", "attempts", "provider_id", "sent_at"])
+        message.save(
+            update_fields=["status", "error", "error_code", "attempts", "provider_id", "sent_at"]
+        )
     if failure is not None:
         raise failure
     return message

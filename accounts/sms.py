@@ -32,10 +32,11 @@ class Sms:
 class SmsError(Exception):
     """Sending failed. ``retryable`` says whether trying again later may succeed."""
 
-    def __init__(self, reason: str, *, retryable: bool) -> None:
+    def __init__(self, reason: str, *, retryable: bool, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+        self.code = code  # the provider's error code, e.g. Twilio's 21610 (unsubscribed)
 
 
 class BaseBackend:
@@ -89,12 +90,18 @@ class TwilioBackend(BaseBackend):
             if settings.TWILIO_MESSAGING_SERVICE_SID
             else {"from_": settings.TWILIO_FROM_NUMBER}
         )
+        # Twilio reports delivered / undelivered / failed to this URL (tickets/webhooks.py).
+        callback = settings.SITE_URL + "/webhooks/twilio/status/"
         try:
-            message = self.client.messages.create(to=to, body=body, **sender)
+            message = self.client.messages.create(
+                to=to, body=body, status_callback=callback, **sender
+            )
         except TwilioRestException as exc:
             # 429 and 5xx are Twilio's to fix; other 4xx (bad number, opted out) are final.
             retryable = exc.status == 429 or exc.status >= 500
-            raise SmsError(f"Twilio error {exc.code}: {exc.msg}", retryable=retryable) from exc
+            raise SmsError(
+                f"Twilio error {exc.code}: {exc.msg}", retryable=retryable, code=str(exc.code or "")
+            ) from exc
         except (TwilioException, RequestException) as exc:
             raise SmsError(f"Could not reach Twilio: {exc}", retryable=True) from exc
         return str(message.sid)

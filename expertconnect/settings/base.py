@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "teams",
+    "tickets",
     "payments",
 ]
 

@@ -94,7 +94,12 @@ def test_twilio_backend_posts_to_the_messages_api(db, use_twilio, twilio_api):
     assert message.provider_id == "SM" + "a1" * 16
     request = twilio_api.calls[0].request
     form = parse_qs(request.body)
-    assert form == {"To": ["+13125550142"], "From": ["+13125550000"], "Body": ["Hi"]}
+    assert form == {
+        "To": ["+13125550142"],
+        "From": ["+13125550000"],
+        "Body": ["Hi"],
+        "StatusCallback": ["http://127.0.0.1:8000/webhooks/twilio/status/"],
+    }
     assert request.headers["Authorization"].startswith("Basic ")
 
 

@@ -1,0 +1,114 @@
+"""Customers, their SMS conversations (tickets) and each ticket's timeline.
+
+The timeline holds messages both ways and events written by other apps (payment requests
+and their fate): tickets never imports payments.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from accounts.models import SmsMessage
+from teams.models import Membership, Organization, Team
+
+
+class Customer(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="customers"
+    )
+    name = models.CharField(_("name"), max_length=150)
+    mobile_phone = PhoneNumberField(_("mobile phone"))
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "mobile_phone"], name="customer_phone_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+
+class TeamNumber(models.Model):
+    """The Twilio number a team texts from and receives on."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="sms_number")
+    number = PhoneNumberField(unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.team})"
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tickets")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    advisor = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    subject = models.CharField(_("subject"), max_length=150, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "status", "-last_activity_at"]),
+            models.Index(fields=["team", "status", "-last_activity_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "team"],
+                condition=Q(status="open"),
+                name="ticket_one_open_per_customer_and_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.customer}"
+
+
+class TimelineEntry(models.Model):
+    class Kind(models.TextChoices):
+        INBOUND = "inbound", _("Message from the customer")
+        OUTBOUND = "outbound", _("Message to the customer")
+        EVENT = "event", _("Event")
+        NOTE = "note", _("Note")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    body = models.TextField(blank=True)
+    # For events: a short code ("payment_request.paid") and its details; for messages, the SMS.
+    event = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    sms = models.ForeignKey(
+        SmsMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider_id = models.CharField(max_length=64, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "created_at"])]
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
