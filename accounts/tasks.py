@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.utils.module_loading import import_string
+
+from accounts.models import SmsMessage
 
 from accounts.services import sms_deliver
 from accounts.sms import SmsError
@@ -27,6 +31,9 @@ def sms_send(self, message_id: int, body: str | None = None) -> None:
     except SmsError as exc:
         if not exc.retryable:
             logger.warning("SMS %s failed for good: %s", message_id, exc.reason)
+            message = SmsMessage.objects.get(pk=message_id)
+            for hook in settings.SMS_FAILURE_HOOKS:  # e.g. tickets marks an opt-out
+                import_string(hook)(message=message)
             return
         if self.request.retries >= self.max_retries:
             logger.error("SMS %s failed after %s tries: %s", message_id, self.max_retries + 1, exc)

@@ -192,6 +192,8 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Called with message= when a text fails for good (the accounts layer knows no customers).
+SMS_FAILURE_HOOKS = ["tickets.services.sms_failed"]
 
 # Stripe Connect. Without STRIPE_SECRET_KEY the demo gateway stands in for Stripe (no money).
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

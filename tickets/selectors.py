@@ -1,0 +1,53 @@
+"""Reads of tickets. Every function takes ``organization=``; advisors see their teams only."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from teams.models import Membership, Organization, Team
+from teams.roles import Role
+from tickets.models import Customer, TeamNumber, Ticket, TimelineEntry
+
+
+def visible_teams(*, membership: Membership) -> QuerySet[Team]:
+    """Admins and managers see every team's tickets; advisors those of their teams."""
+    teams = Team.objects.filter(organization_id=membership.organization_id)
+    if membership.role == Role.ADVISOR:
+        teams = teams.filter(members=membership)
+    return teams.order_by("name")
+
+
+def ticket_list(
+    *, organization: Organization, membership: Membership, status: str = "open", limit: int = 100
+) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.filter(organization=organization, status=status)
+    if membership.role == Role.ADVISOR:
+        tickets = tickets.filter(team__members=membership)
+    return tickets.select_related("customer", "team", "advisor__user").order_by(
+        "-last_activity_at"
+    )[:limit]
+
+
+def ticket_get(*, organization: Organization, membership: Membership, pk: int) -> Ticket:
+    tickets = Ticket.objects.filter(organization=organization).select_related(
+        "customer", "team", "advisor__user", "organization"
+    )
+    if membership.role == Role.ADVISOR:
+        tickets = tickets.filter(team__members=membership)
+    return get_object_or_404(tickets, pk=pk)
+
+
+def timeline(*, ticket: Ticket) -> QuerySet[TimelineEntry]:
+    return TimelineEntry.objects.filter(ticket=ticket).select_related("author", "sms")
+
+
+def customer_by_phone(*, organization: Organization, phone: str) -> Customer | None:
+    return Customer.objects.filter(organization=organization, mobile_phone=phone).first()
+
+
+def team_by_number(*, number: str) -> Team | None:
+    """The team a Twilio number belongs to (the one lookup that starts outside a tenant: the
+    number Twilio delivered to decides the organization)."""
+    found = TeamNumber.objects.select_related("team__organization").filter(number=number).first()
+    return found.team if found else None
