@@ -10,7 +10,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils.module_loading import import_string
 
 from accounts.models import SmsMessage
-
 from accounts.services import sms_deliver
 from accounts.sms import SmsError
 
