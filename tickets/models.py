@@ -112,3 +112,38 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def event_label(self) -> str:
+        return str(EVENT_LABELS.get(self.event, self.event.replace(".", " ").replace("_", " ")))
+
+    @property
+    def event_tone(self) -> str:
+        """A Bootstrap colour for the event's badge."""
+        suffix = self.event.rsplit(".", 1)[-1]
+        return {
+            "paid": "success",
+            "refunded": "secondary",
+            "failed": "danger",
+            "disputed": "danger",
+            "expired": "warning",
+            "cancelled": "secondary",
+            "opted_out": "warning",
+        }.get(suffix, "info")
+
+
+EVENT_LABELS = {
+    "ticket.closed": _("Ticket closed"),
+    "customer.opted_out": _("Customer replied STOP: no more texts until they reply START"),
+    "customer.opted_in": _("Customer replied START: texts allowed again"),
+    "payment_request.sent": _("Payment requested"),
+    "payment_request.resent": _("Payment request sent again"),
+    "payment_request.delivered": _("Payment request delivered"),
+    "payment_request.opened": _("Payment link opened"),
+    "payment_request.paid": _("Paid"),
+    "payment_request.failed": _("Payment failed"),
+    "payment_request.expired": _("Checkout expired"),
+    "payment_request.cancelled": _("Payment request cancelled"),
+    "payment_request.refunded": _("Refunded"),
+    "payment_request.disputed": _("Payment disputed"),
+}
