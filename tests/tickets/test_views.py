@@ -162,6 +162,7 @@ def test_ticket_list_runs_a_constant_number_of_queries(
             )
 
     make(2)
+    manager_client.get(url(organization))  # the first visit also stores the organization
     with django_assert_max_num_queries(10) as small:
         manager_client.get(url(organization))
     make(30)
