@@ -109,3 +109,17 @@ class TwilioBackend(BaseBackend):
 
 def get_backend() -> BaseBackend:
     return import_string(settings.SMS_BACKEND)()
+
+
+def validate_twilio_request(url: str, params: dict, signature: str) -> bool:
+    """Whether ``signature`` (the X-Twilio-Signature header) is Twilio's for this request.
+
+    ``url`` is the public URL Twilio called (from ``settings.SITE_URL``, not the request's
+    own host, which a proxy may change) and ``params`` the form fields Twilio posted. False
+    when the auth token is not configured or the signature is missing.
+    """
+    from twilio.request_validator import RequestValidator
+
+    if not settings.TWILIO_AUTH_TOKEN or not signature:
+        return False
+    return bool(RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature))

@@ -5,11 +5,13 @@ Money is integer minor units with a currency code. Times are aware and stored in
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import SmsMessage
 from teams.models import Membership, Organization
 
 
@@ -182,6 +184,115 @@ class DemoStripeAccount(models.Model):
     Used only when no STRIPE_SECRET_KEY is configured (make demo, tests of the demo)."""
 
     stripe_id = models.CharField(max_length=64, unique=True)
+    data = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.stripe_id
+
+
+class PaymentRequest(models.Model):
+    """One amount asked of a ticket's customer, paid through a hosted Stripe Checkout Session.
+
+    The token is the capability in the customer's link (like Stripe's own checkout URLs): it
+    is stored as is so Resend sends the same link. Checkout Sessions are created lazily when
+    the customer presses Pay, because a session lives 24 hours and the link must outlive it.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+        DISPUTED = "disputed", _("Disputed")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="payment_requests"
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.PROTECT, related_name="payment_requests"
+    )
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.PROTECT, related_name="payment_requests"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="payment_requests",
+    )
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(_("description"), max_length=200)
+    reference = models.CharField(_("DBS invoice or RO number"), max_length=64, blank=True)
+    token = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    fee_cents = models.BigIntegerField(help_text=_("Our application fee, fixed at creation."))
+    # The current Checkout Session (created when the customer presses Pay).
+    checkout_session_id = models.CharField(max_length=255, blank=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    checkout_expires_at = models.DateTimeField(null=True, blank=True)
+    checkout_attempt = models.PositiveIntegerField(default=0)
+    # The payment, once Stripe has one.
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    charge_id = models.CharField(max_length=255, blank=True)
+    card_brand = models.CharField(max_length=32, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    stripe_fee_cents = models.BigIntegerField(null=True, blank=True)
+    net_cents = models.BigIntegerField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    receipt_number = models.CharField(max_length=64, blank=True)
+    receipt_url = models.URLField(max_length=2000, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    # Stripe's time of the newest event applied.
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    sms = models.ForeignKey(
+        SmsMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "status", "-created_at"]),
+            models.Index(fields=["ticket"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=50) & Q(amount_cents__lte=5_000_000),
+                name="payment_request_amount_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_cents__gte=0), name="payment_request_fee_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_number} {self.status}"
+
+    @property
+    def display_number(self) -> str:
+        return f"R-{self.pk:06d}" if self.pk else "R-new"
+
+    @property
+    def dealership_net_cents(self) -> int:
+        """What the dealership keeps: the amount less our application fee."""
+        return self.amount_cents - self.fee_cents
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class DemoStripeCheckout(models.Model):
+    """The demo gateway's stand-in for Stripe's record of a Checkout Session."""
+
+    stripe_id = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
     data = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
 

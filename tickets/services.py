@@ -160,6 +160,8 @@ def customer_opt_out(*, customer: Customer, ticket: Ticket | None = None) -> Non
 def sms_status_update(*, provider_id: str, status: str, error_code: str = "") -> SmsMessage | None:
     """Twilio's status callback: delivered, undelivered or failed, on the message and the
     timeline entry that sent it. A 21610 error marks the customer opted out."""
+    if not provider_id:  # queued messages have no provider id yet: never match them
+        return None
     message = SmsMessage.objects.select_for_update().filter(provider_id=provider_id).first()
     if message is None:
         return None

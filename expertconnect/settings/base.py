@@ -199,6 +199,8 @@ SMS_FAILURE_HOOKS = ["tickets.services.sms_failed"]
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
+# Rule 9: the payment methods wired end to end (hosted Checkout). Cards only, credit and debit.
+PAYMENT_METHOD_TYPES = ["card"]
 
 PHONENUMBER_DEFAULT_REGION = "US"
 PHONENUMBER_DB_FORMAT = "E164"

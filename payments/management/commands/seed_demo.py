@@ -1,4 +1,6 @@
-"""Seed the demo dealership. Idempotent: running it again resets the demo logins' passwords."""
+"""Seed the demo dealership. Idempotent: running it again resets the demo logins' passwords.
+
+It lives in the payments app, the top of the dependency chain, so it can seed every layer."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -6,6 +8,8 @@ from django.db import transaction
 from accounts.models import User
 from teams.models import Membership, Organization, Team
 from teams.roles import Role
+from tickets import services as ticket_services
+from tickets.models import TeamNumber, TimelineEntry
 
 DEMO_PASSWORD = "demo-dealer-2026"  # noqa: S105 - printed on purpose: demo only
 DEMO_ORG = {
@@ -20,6 +24,12 @@ DEMO_PEOPLE = [
     ("advisor@demo.test", "Avery Advisor", "+13125550103", Role.ADVISOR, ["Service"]),
 ]
 DEMO_TEAMS = [("Service", True), ("Parts", False)]
+DEMO_NUMBERS = {"Service": "+13125550100", "Parts": "+13125550111"}
+DEMO_CUSTOMER = ("Casey Driver", "+13125550188")
+DEMO_CONVERSATION = [
+    ("outbound", "Hi Casey, this is Demo Motors service. Your F-150 is ready for pickup."),
+    ("inbound", "Great, thanks! Can I pay before I come in?"),
+]
 
 
 class Command(BaseCommand):
@@ -46,7 +56,32 @@ class Command(BaseCommand):
             )
             for name in team_names:
                 teams[name].members.add(membership)
+        for name, number in DEMO_NUMBERS.items():
+            TeamNumber.objects.update_or_create(team=teams[name], defaults={"number": number})
+        self._seed_ticket(organization, teams["Service"])
         self.stdout.write(self.style.SUCCESS(f"Demo dealership: {organization.name}"))
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for email, _, _, role, _ in DEMO_PEOPLE:
             self.stdout.write(f"  {role:<8} {email}")
+
+    def _seed_ticket(self, organization, team):
+        name, phone = DEMO_CUSTOMER
+        customer = ticket_services.customer_get_or_create(
+            organization=organization, name=name, mobile_phone=phone
+        )
+        advisor = Membership.objects.get(organization=organization, user__email="advisor@demo.test")
+        ticket = ticket_services.ticket_open(
+            organization=organization,
+            team=team,
+            customer=customer,
+            advisor=advisor,
+            subject="F-150 service",
+        )
+        if not ticket.timeline.exists():  # a conversation that happened: no texts sent now
+            for kind, body in DEMO_CONVERSATION:
+                ticket_services.timeline_add(
+                    ticket=ticket,
+                    kind=kind,
+                    body=body,
+                    author=advisor.user if kind == TimelineEntry.Kind.OUTBOUND else None,
+                )
