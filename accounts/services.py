@@ -32,8 +32,12 @@ def sms_deliver(*, message_id: int, body: str | None = None) -> SmsMessage:
     failure: SmsError | None = None
     with transaction.atomic():
         message = SmsMessage.objects.select_for_update().get(pk=message_id)
-        if message.status == SmsMessage.Status.SENT:
-            return message
+        if message.status in (
+            SmsMessage.Status.SENT,
+            SmsMessage.Status.DELIVERED,
+            SmsMessage.Status.UNDELIVERED,
+        ):
+            return message  # gone out already: Celery re-ran the task
         message.attempts += 1
         try:
             message.provider_id = get_backend().send(to=str(message.to), body=body or message.body)

@@ -108,6 +108,14 @@ class TimelineEntry(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["ticket", "created_at"])]
+        constraints = [
+            # Twilio retries a webhook it thinks failed: one row per inbound message.
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=Q(kind="inbound") & ~Q(provider_id=""),
+                name="timeline_inbound_once",
+            )
+        ]
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:

@@ -127,15 +127,20 @@ def inbound_message(
     if team is None:
         return None
     organization = team.organization
-    if TimelineEntry.objects.filter(provider_id=provider_id, kind="inbound").exists():
-        return TimelineEntry.objects.filter(provider_id=provider_id, kind="inbound").first()
+    seen = TimelineEntry.objects.filter(provider_id=provider_id, kind="inbound").first()
+    if seen is not None:
+        return seen  # Twilio delivered this message before
     customer = customer_get_or_create(
         organization=organization, name=from_number, mobile_phone=from_number
     )
     ticket = ticket_open(organization=organization, team=team, customer=customer)
-    entry = timeline_add(
-        ticket=ticket, kind=TimelineEntry.Kind.INBOUND, body=body, provider_id=provider_id
-    )
+    try:
+        with transaction.atomic():
+            entry = timeline_add(
+                ticket=ticket, kind=TimelineEntry.Kind.INBOUND, body=body, provider_id=provider_id
+            )
+    except IntegrityError:  # the same message, delivered twice at once
+        return TimelineEntry.objects.get(provider_id=provider_id, kind="inbound")
     keyword = body.strip().upper()
     if keyword in STOP_WORDS and not customer.opted_out:
         customer_opt_out(customer=customer, ticket=ticket)
