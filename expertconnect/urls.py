@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.urls import include, path
 
-from payments import demo_views, webhooks
+from payments import demo_views, public_views, webhooks
 from teams import views as team_views
 from tickets import webhooks as tickets_webhooks
 
@@ -22,10 +22,12 @@ urlpatterns = [
     path("o/<slug:org>/", include("teams.urls")),
     path("o/<slug:org>/", include("payments.urls")),
     path("o/<slug:org>/", include("tickets.urls")),
+    path("o/<slug:org>/", include("payments.request_urls")),
     path("webhooks/stripe/", webhooks.stripe_platform, name="stripe_webhook"),
     path("webhooks/stripe/connect/", webhooks.stripe_connect, name="stripe_webhook_connect"),
     path("webhooks/twilio/sms/", tickets_webhooks.inbound_sms, name="twilio_inbound_sms"),
     path("webhooks/twilio/status/", tickets_webhooks.message_status, name="twilio_message_status"),
+    path("p/", include(public_views.urlpatterns)),
     path("demo-stripe/", include(demo_views.urlpatterns)),
     path("django-admin/", admin.site.urls),
 ]

@@ -302,7 +302,118 @@ def _dashboard_context(
     }
 
 
+# Hosted Checkout --------------------------------------------------------------------------
+
+
+class CheckoutForm(forms.Form):
+    card_number = forms.CharField(
+        label=gettext_lazy("Card number"),
+        max_length=23,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "cc-number",
+                "placeholder": "4242 4242 4242 4242",
+            }
+        ),
+    )
+    expiry = forms.CharField(
+        label=gettext_lazy("Expiry"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"placeholder": "MM / YY", "autocomplete": "cc-exp"}),
+    )
+    cvc = forms.CharField(
+        label=gettext_lazy("CVC"),
+        max_length=4,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "placeholder": "123", "autocomplete": "cc-csc"}
+        ),
+    )
+    name = forms.CharField(label=gettext_lazy("Name on card"), max_length=120, required=False)
+
+
+def _checkout_context(
+    data: dict[str, Any], form: CheckoutForm, message: str = ""
+) -> dict[str, Any]:
+    demo = data["_demo"]
+    return {
+        "session_id": data["id"],
+        "business_name": demo.get("business_name") or "",
+        "description": demo.get("description") or "",
+        "amount": format_money(data["amount_total"], data["currency"]),
+        "cancel_url": data["cancel_url"],
+        "expires_at": datetime.fromtimestamp(data["expires_at"], tz=UTC),
+        "form": form,
+        "message": message,
+    }
+
+
+@demo_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def checkout(request: HttpRequest, session_id: str) -> HttpResponse:
+    """Stripe's hosted Checkout, played locally. 4242 4242 4242 4242 pays; 4000 0000 0000 0002
+    is declined. A paid session goes to its success_url; an expired one says so."""
+    gateway = _gateway()
+    try:
+        data = gateway.peek_checkout(session_id)
+    except stripe_api.GatewayError as exc:
+        raise Http404("No such checkout session.") from exc
+    if data["status"] == "complete":
+        return _see_other(data["success_url"].replace("{CHECKOUT_SESSION_ID}", data["id"]))
+    if data["status"] == "expired":
+        context = {
+            "business_name": data["_demo"].get("business_name") or "",
+            "cancel_url": data["cancel_url"],
+        }
+        return render(request, "payments/demo/checkout_expired.html", context, status=410)
+    form = CheckoutForm(request.POST or None)
+    if request.method != "POST":
+        return render(request, "payments/demo/checkout.html", _checkout_context(data, form))
+    if not form.is_valid():
+        return render(
+            request,
+            "payments/demo/checkout.html",
+            _checkout_context(data, form),
+            status=UNPROCESSABLE,
+        )
+    result = gateway.pay_checkout(session_id, card_number=form.cleaned_data["card_number"])
+    session = result["session"]
+    if result["paid"] or session["status"] == "complete":
+        return _see_other(session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]))
+    if session["status"] != "open":
+        return _see_other(reverse("demo_stripe_checkout", args=[session_id]))
+    return render(
+        request,
+        "payments/demo/checkout.html",
+        _checkout_context(session, CheckoutForm(), message=result["message"]),
+        status=402,
+    )
+
+
+@demo_page
+@require_safe
+def receipt(request: HttpRequest, charge_id: str) -> HttpResponse:
+    """Stripe's e-mailed receipt, played locally: times in UTC, as Stripe shows them."""
+    data = _gateway().charge_for_receipt(charge_id)
+    if data is None:
+        raise Http404("No such charge.")
+    charge = data["_demo"]["charge"]
+    card = charge["payment_method_details"]["card"]
+    context = {
+        "business_name": data["_demo"].get("business_name") or "",
+        "description": data["_demo"].get("description") or "",
+        "amount": format_money(charge["amount"], charge["currency"]),
+        "receipt_number": charge.get("receipt_number") or "",
+        "paid_at": datetime.fromtimestamp(charge["created"], tz=UTC),
+        "card": f"{card['brand'].title()} •••• {card['last4']}",
+        "refunded": bool(charge.get("refunded")),
+    }
+    return render(request, "payments/demo/receipt.html", context)
+
+
 urlpatterns = [
+    path("checkout/<str:session_id>/", checkout, name="demo_stripe_checkout"),
+    path("receipts/<str:charge_id>/", receipt, name="demo_stripe_receipt"),
     path("<str:account_id>/onboarding/<str:token>/", onboarding, name="demo_stripe_onboarding"),
     path(
         "<str:account_id>/link-expired/",

@@ -206,3 +206,53 @@ class PayoutRecipientsForm(forms.Form):
         field.label_from_instance = lambda m: (
             f"{m.user.get_full_name()} · {m.user.email} · {m.get_role_display()}"
         )
+
+
+# Flow F4: a payment request from a ticket -------------------------------------------------
+
+
+class PaymentRequestForm(forms.Form):
+    """Amount in the organization's currency (parsed to cents without floats), what it is
+    for, and the DBS invoice or repair-order number if there is one."""
+
+    amount = forms.CharField(
+        label=_("Amount"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"}
+        ),
+        error_messages={"required": _("Enter the amount, like 1,234.56.")},
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=200,
+        help_text=_("The customer sees this, e.g. “Brake service, RO 4411”."),
+        error_messages={"required": _("Describe what the payment is for.")},
+    )
+    reference = forms.CharField(
+        label=_("DBS invoice or RO number"),
+        max_length=64,
+        required=False,
+        help_text=_("Optional: helps accounting match the payment in the DBS."),
+    )
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def clean_amount(self) -> int:
+        from payments.money import AmountError, parse_amount
+
+        try:
+            return parse_amount(self.cleaned_data["amount"], self.currency)
+        except AmountError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_description(self) -> str:
+        value = " ".join(self.cleaned_data["description"].split())
+        if not value:
+            raise forms.ValidationError(_("Describe what the payment is for."))
+        return value
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip()

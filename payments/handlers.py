@@ -14,8 +14,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments import stripe_api
-from payments.models import ConnectedAccount, Payout, PayoutNotification, WebhookEvent
-from payments.services import connected_account_apply
+from payments.models import (
+    ConnectedAccount,
+    PaymentRequest,
+    Payout,
+    PayoutNotification,
+    WebhookEvent,
+)
+from payments.services import (
+    connected_account_apply,
+    payment_request_apply_charge,
+    payment_request_mark_paid,
+    payment_request_timeline,
+)
 from teams.services import audit_record
 
 
@@ -137,7 +148,163 @@ def payout_notify(*, payout: Payout, account: ConnectedAccount, status: str) -> 
         transaction.on_commit(lambda: payout_email_send.delay(notification.pk))
 
 
+# Payment requests (platform events: the charge lives on the platform) ---------------------
+
+
+def _id_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return str(value or "")
+
+
+def _payment_request(event: WebhookEvent, obj: dict[str, Any]) -> PaymentRequest | None:
+    """Our request named by the object's metadata (or client_reference_id), held for update.
+
+    Only platform events count, and the metadata's organization must be the request's: an
+    object of another platform test account, or of another tenant, changes nothing."""
+    if event.account:
+        return None  # a Connect event: never about our platform charges
+    requests = PaymentRequest.objects.select_for_update().select_related("organization", "ticket")
+    metadata = obj.get("metadata") or {}
+    request_id = str(metadata.get("payment_request_id") or obj.get("client_reference_id") or "")
+    if request_id.isdigit():
+        found = requests.filter(pk=int(request_id)).first()
+        organization_id = str(metadata.get("organization_id") or "")
+        if found is not None and organization_id and organization_id != str(found.organization_id):
+            return None
+        return found
+    # Objects without our metadata (a dispute): follow the charge or the payment intent.
+    charge_id = obj.get("id") if obj.get("object") == "charge" else _id_of(obj.get("charge"))
+    if charge_id:
+        found = requests.filter(charge_id=charge_id).first()
+        if found is not None:
+            return found
+    intent_id = (
+        obj.get("id")
+        if obj.get("object") == "payment_intent"
+        else _id_of(obj.get("payment_intent"))
+    )
+    if intent_id:
+        return requests.filter(payment_intent_id=intent_id).first()
+    return None
+
+
+def checkout_session_completed(event: WebhookEvent) -> None:
+    session = _object(event)
+    request = _payment_request(event, session)
+    if request is None:
+        return
+    intent_id = _id_of(session.get("payment_intent"))
+    if session.get("payment_status") in ("paid", "no_payment_required"):
+        payment_request_mark_paid(request=request, payment_intent_id=intent_id, at=event.created)
+        return
+    # "unpaid": an asynchronous method is still on its way; the request stays open.
+    if intent_id and not request.payment_intent_id:
+        request.payment_intent_id = intent_id
+        request.save(update_fields=["payment_intent_id"])
+
+
+def checkout_session_async_succeeded(event: WebhookEvent) -> None:
+    session = _object(event)
+    request = _payment_request(event, session)
+    if request is not None:
+        payment_request_mark_paid(
+            request=request,
+            payment_intent_id=_id_of(session.get("payment_intent")),
+            at=event.created,
+        )
+
+
+def _payment_failed(request: PaymentRequest, message: str, event: WebhookEvent) -> None:
+    if request.status != PaymentRequest.Status.OPEN:
+        return  # paid meanwhile (a retry succeeded), cancelled or refunded: nothing to say
+    request.failure_message = message[:500]
+    if request.last_event_at is None or event.created > request.last_event_at:
+        request.last_event_at = event.created
+    request.save(update_fields=["failure_message", "last_event_at"])
+    payment_request_timeline(request, "payment_request.failed", message=message)
+
+
+def checkout_session_async_failed(event: WebhookEvent) -> None:
+    session = _object(event)
+    request = _payment_request(event, session)
+    if request is not None:
+        _payment_failed(request, "The payment did not go through.", event)
+
+
+def checkout_session_expired(event: WebhookEvent) -> None:
+    """The session ended unpaid. The request stays open: the link makes a new session. A late
+    "expired" never touches a paid request, nor a session that was replaced already."""
+    session = _object(event)
+    request = _payment_request(event, session)
+    if request is None or request.status != PaymentRequest.Status.OPEN:
+        return
+    if request.checkout_session_id != session.get("id"):
+        return
+    request.checkout_session_id = request.checkout_url = ""
+    request.checkout_expires_at = None
+    request.save(update_fields=["checkout_session_id", "checkout_url", "checkout_expires_at"])
+    payment_request_timeline(request, "payment_request.expired", session=session.get("id"))
+
+
+def payment_intent_failed(event: WebhookEvent) -> None:
+    intent = _object(event)
+    request = _payment_request(event, intent)
+    if request is None:
+        return
+    error = intent.get("last_payment_error") or {}
+    _payment_failed(request, error.get("message") or "The card was declined.", event)
+
+
+def charge_succeeded(event: WebhookEvent) -> None:
+    charge = _object(event)
+    request = _payment_request(event, charge)
+    if request is not None:
+        payment_request_apply_charge(request=request, charge=charge, at=event.created)
+
+
+def charge_refunded(event: WebhookEvent) -> None:
+    charge = _object(event)
+    request = _payment_request(event, charge)
+    if request is None:
+        return
+    payment_request_apply_charge(request=request, charge=charge, at=event.created)
+    fully = charge.get("refunded") or (charge.get("amount_refunded") or 0) >= charge.get(
+        "amount", 0
+    )
+    if not fully or request.status == PaymentRequest.Status.REFUNDED:
+        return
+    request.status = PaymentRequest.Status.REFUNDED
+    request.refunded_at = event.created
+    request.save(update_fields=["status", "refunded_at"])
+    payment_request_timeline(request, "payment_request.refunded")
+
+
+def charge_dispute_created(event: WebhookEvent) -> None:
+    dispute = _object(event)
+    request = _payment_request(event, dispute)
+    if request is None or request.status in (
+        PaymentRequest.Status.DISPUTED,
+        PaymentRequest.Status.REFUNDED,
+    ):
+        return
+    request.status = PaymentRequest.Status.DISPUTED
+    request.disputed_at = event.created
+    request.save(update_fields=["status", "disputed_at"])
+    payment_request_timeline(
+        request, "payment_request.disputed", reason=dispute.get("reason") or ""
+    )
+
+
 HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
+    "checkout.session.completed": checkout_session_completed,
+    "checkout.session.async_payment_succeeded": checkout_session_async_succeeded,
+    "checkout.session.async_payment_failed": checkout_session_async_failed,
+    "checkout.session.expired": checkout_session_expired,
+    "payment_intent.payment_failed": payment_intent_failed,
+    "charge.succeeded": charge_succeeded,
+    "charge.refunded": charge_refunded,
+    "charge.dispute.created": charge_dispute_created,
     "account.updated": account_updated,
     "account.application.deauthorized": account_deauthorized,
     "capability.updated": capability_updated,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import traceback
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,9 +18,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from payments import stripe_api
-from payments.models import ConnectedAccount, WebhookEvent
+from payments.models import ConnectedAccount, PaymentRequest, WebhookEvent
+from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, format_money, platform_fee
 from teams.models import Membership, Organization
 from teams.services import audit_record
+from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -421,3 +424,382 @@ def payout_recipients_set(
         target=account,
         data={"added": added, "removed": removed},
     )
+
+
+# Flows F4 and F5: payment requests --------------------------------------------------------
+
+CHECKOUT_LIFETIME = timedelta(hours=23)  # Stripe allows 30 minutes to 24 hours
+CHECKOUT_REUSE_MARGIN = timedelta(minutes=10)  # a session closer to its end is replaced
+
+
+def payment_request_link(request: PaymentRequest) -> str:
+    """The customer's short link: our own page, which outlives any Checkout Session."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("payment_public", args=[request.token])
+
+
+def payment_request_unavailable(*, ticket: Ticket, membership: Membership | None) -> str:
+    """Why ``membership`` can't request a payment in ``ticket`` (in words), or ""."""
+    return _unavailable(ticket=ticket, membership=membership)[1]
+
+
+def _unavailable(*, ticket: Ticket, membership: Membership | None) -> tuple[str, str]:
+    from teams.roles import Capability, has_capability
+
+    organization = ticket.organization
+    if not organization.payments_supported:
+        return "country", _(
+            "Payments are offered to businesses registered in the United States or Canada."
+        )
+    account = ConnectedAccount.objects.filter(organization=organization).first()
+    if account is None or account.status != ConnectedAccount.Status.CONNECTED:
+        return "account", _(
+            "%(org)s is not connected to Stripe yet: an admin connects it in the Admin tab."
+        ) % {"org": organization.name}
+    if not ticket.team.payments_enabled:
+        return "team", _(
+            "The %(team)s team doesn't take payments: an admin can enable them in Team settings."
+        ) % {"team": ticket.team.name}
+    if membership is None or not has_capability(
+        membership, Capability.SEND_PAYMENT_REQUEST, ticket.team
+    ):
+        return "member", _(
+            "Only members of the %(team)s team can request payments in its tickets."
+        ) % {"team": ticket.team.name}
+    return "", ""
+
+
+def _request_sms_body(request: PaymentRequest) -> str:
+    return _("%(org)s: %(amount)s for %(description)s. Pay securely: %(link)s") % {
+        "org": request.organization.name,
+        "amount": format_money(request.amount_cents, request.currency),
+        "description": request.description,
+        "link": payment_request_link(request),
+    }
+
+
+def _request_event_data(request: PaymentRequest, **extra: Any) -> dict[str, Any]:
+    return {
+        "payment_request_id": request.pk,
+        "number": request.display_number,
+        "amount": format_money(request.amount_cents, request.currency),
+        "amount_cents": request.amount_cents,
+        "currency": request.currency,
+        "description": request.description,
+        "reference": request.reference,
+        **extra,
+    }
+
+
+def payment_request_timeline(
+    request: PaymentRequest, event: str, author: User | None = None, **extra
+):
+    from tickets.models import TimelineEntry
+    from tickets.services import timeline_add
+
+    return timeline_add(
+        ticket=request.ticket,
+        kind=TimelineEntry.Kind.EVENT,
+        event=event,
+        data=_request_event_data(request, **extra),
+        author=author,
+    )
+
+
+@transaction.atomic
+def payment_request_create(
+    *, ticket: Ticket, actor: User, amount_cents: int, description: str, reference: str = ""
+) -> PaymentRequest:
+    """F4: ask the ticket's customer for ``amount_cents``; text them the link after commit.
+
+    A customer who replied STOP gets no text: the request is created and the panel offers
+    its link to copy. The Checkout Session is created when the customer presses Pay."""
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.services import sms_queue
+
+    organization = ticket.organization
+    membership = Membership.objects.filter(organization=organization, user=actor).first()
+    code, reason = _unavailable(ticket=ticket, membership=membership)
+    if code == "member":
+        raise PermissionDenied(reason)
+    if code:
+        raise ValidationError(reason)
+    description = " ".join((description or "").split())
+    reference = (reference or "").strip()
+    if not description:
+        raise ValidationError({"description": _("Describe what the payment is for.")})
+    if not MIN_AMOUNT_CENTS <= amount_cents <= MAX_AMOUNT_CENTS:
+        raise ValidationError({"amount": _("Enter an amount from 0.50 to 50,000.00.")})
+    assert organization.currency
+    request = PaymentRequest.objects.create(
+        organization=organization,
+        ticket=ticket,
+        team=ticket.team,
+        created_by=actor,
+        amount_cents=amount_cents,
+        currency=organization.currency,
+        description=description,
+        reference=reference,
+        token=secrets.token_urlsafe(24),
+        fee_cents=platform_fee(amount_cents),
+    )
+    customer = ticket.customer
+    texted = not customer.opted_out
+    if texted:
+        request.sms = sms_queue(to=str(customer.mobile_phone), body=_request_sms_body(request))
+        request.save(update_fields=["sms"])
+    payment_request_timeline(request, "payment_request.sent", author=actor, texted=texted)
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="payment_request.created",
+        target=request,
+        data={
+            "ticket": ticket.pk,
+            "amount_cents": amount_cents,
+            "currency": request.currency,
+            "fee_cents": request.fee_cents,
+            "texted": texted,
+        },
+    )
+    return request
+
+
+def payment_request_checkout(*, request: PaymentRequest, success_url: str, cancel_url: str) -> str:
+    """F5: the Checkout URL for the customer's Pay button.
+
+    Reuses the open session while it has time left; otherwise closes it and creates a new
+    one with the next attempt number (its idempotency key). The attempt is committed before
+    Stripe is called, as for connecting: a retry after a lost answer sends the same key."""
+    with transaction.atomic():
+        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != PaymentRequest.Status.OPEN:
+            raise ValidationError(_("This payment request can't be paid any more."))
+        now = timezone.now()
+        if (
+            locked.checkout_session_id
+            and locked.checkout_expires_at
+            and locked.checkout_expires_at - CHECKOUT_REUSE_MARGIN > now
+        ):
+            return locked.checkout_url
+        previous = locked.checkout_session_id
+        locked.checkout_attempt += 1
+        locked.save(update_fields=["checkout_attempt"])
+    gateway = stripe_api.get_gateway()
+    if previous:
+        _checkout_expire_quietly(previous)
+    account = ConnectedAccount.objects.get(organization_id=locked.organization_id)
+    if account.status != ConnectedAccount.Status.CONNECTED or not account.stripe_account_id:
+        raise ValidationError(_("This dealership can't take payments right now."))
+    expires_at = timezone.now() + CHECKOUT_LIFETIME
+    session = gateway.create_checkout_session(
+        account_id=account.stripe_account_id,
+        amount_cents=locked.amount_cents,
+        currency=locked.currency,
+        description=locked.description,
+        fee_cents=locked.fee_cents,
+        request_id=locked.pk,
+        organization_id=locked.organization_id,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        expires_at=int(expires_at.timestamp()),
+        idempotency_key=f"payment-request-{locked.pk}-checkout-{locked.checkout_attempt}",
+    )
+    with transaction.atomic():
+        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status == PaymentRequest.Status.OPEN:
+            locked.checkout_session_id = session["id"]
+            locked.checkout_url = session["url"]
+            locked.checkout_expires_at = from_timestamp(session.get("expires_at")) or expires_at
+            locked.save(
+                update_fields=["checkout_session_id", "checkout_url", "checkout_expires_at"]
+            )
+    return session["url"]
+
+
+def _checkout_expire_quietly(session_id: str) -> dict[str, Any] | None:
+    """Close a session at Stripe; answers the session as Stripe last showed it."""
+    gateway = stripe_api.get_gateway()
+    try:
+        return gateway.expire_checkout_session(session_id)
+    except stripe_api.GatewayError:
+        try:
+            return gateway.retrieve_checkout_session(session_id)
+        except stripe_api.GatewayError:
+            logger.warning("Could not expire or read Checkout Session %s", session_id)
+            return None
+
+
+def payment_request_cancel(*, request: PaymentRequest, actor: User) -> PaymentRequest:
+    """Cancel before payment: the open Checkout Session is closed first, so nothing can be
+    paid afterwards. A session that turns out paid makes the request paid instead."""
+    with transaction.atomic():
+        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != PaymentRequest.Status.OPEN:
+            raise ValidationError(_("Only an unpaid request can be cancelled."))
+        session_id = locked.checkout_session_id
+    if session_id:
+        session = _checkout_expire_quietly(session_id)
+        if session and session.get("payment_status") == "paid":
+            payment_request_sync_session(request=locked, session=session)
+            raise ValidationError(_("The customer has just paid: the request can't be cancelled."))
+    with transaction.atomic():
+        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != PaymentRequest.Status.OPEN:
+            raise ValidationError(_("Only an unpaid request can be cancelled."))
+        locked.status = PaymentRequest.Status.CANCELLED
+        locked.cancelled_at = timezone.now()
+        locked.checkout_session_id = locked.checkout_url = ""
+        locked.checkout_expires_at = None
+        locked.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "checkout_session_id",
+                "checkout_url",
+                "checkout_expires_at",
+            ]
+        )
+        payment_request_timeline(locked, "payment_request.cancelled", author=actor)
+        audit_record(
+            organization=locked.organization,
+            actor=actor,
+            action="payment_request.cancelled",
+            target=locked,
+            data={"amount_cents": locked.amount_cents},
+        )
+    return locked
+
+
+@transaction.atomic
+def payment_request_resend(*, request: PaymentRequest, actor: User) -> PaymentRequest:
+    """Text the same link again (a new SMS), while the request is unpaid."""
+    from accounts.services import sms_queue
+
+    locked = (
+        PaymentRequest.objects.select_for_update()
+        .select_related("organization", "ticket__customer")
+        .get(pk=request.pk)
+    )
+    if locked.status != PaymentRequest.Status.OPEN:
+        raise ValidationError(_("Only an unpaid request can be sent again."))
+    customer = locked.ticket.customer
+    if customer.opted_out:
+        raise ValidationError(
+            _("%(name)s replied STOP: copy the link and share it another way.") % {"name": customer}
+        )
+    locked.sms = sms_queue(to=str(customer.mobile_phone), body=_request_sms_body(locked))
+    locked.save(update_fields=["sms"])
+    payment_request_timeline(locked, "payment_request.resent", author=actor)
+    audit_record(
+        organization=locked.organization,
+        actor=actor,
+        action="payment_request.resent",
+        target=locked,
+        data={"sms": locked.sms.pk},
+    )
+    return locked
+
+
+def payment_request_mark_opened(*, request: PaymentRequest) -> bool:
+    """The customer opened the link: recorded once, whatever the number of visits."""
+    with transaction.atomic():
+        now = timezone.now()
+        updated = PaymentRequest.objects.filter(pk=request.pk, opened_at__isnull=True).update(
+            opened_at=now
+        )
+        if updated:
+            request.opened_at = now
+            payment_request_timeline(request, "payment_request.opened")
+    return bool(updated)
+
+
+# What Stripe tells us (webhooks and the success page) -------------------------------------
+
+
+def _note_event_time(request: PaymentRequest, at: datetime | None) -> None:
+    if at and (request.last_event_at is None or at > request.last_event_at):
+        request.last_event_at = at
+
+
+def payment_request_mark_paid(
+    *, request: PaymentRequest, payment_intent_id: str = "", at: datetime | None = None
+) -> bool:
+    """Open (or cancelled: the money was taken anyway) → paid, once. Answers whether it
+    changed. The caller holds the row."""
+    if payment_intent_id and not request.payment_intent_id:
+        request.payment_intent_id = payment_intent_id
+    _note_event_time(request, at)
+    changed = request.status in (PaymentRequest.Status.OPEN, PaymentRequest.Status.CANCELLED)
+    if changed:
+        request.status = PaymentRequest.Status.PAID
+        request.paid_at = request.paid_at or at or timezone.now()
+        request.failure_message = ""
+        request.checkout_url = ""
+    request.save()
+    if changed:
+        payment_request_timeline(
+            request,
+            "payment_request.paid",
+            paid_at=request.paid_at.isoformat() if request.paid_at else None,
+        )
+    return changed
+
+
+def payment_request_apply_charge(
+    *, request: PaymentRequest, charge: dict[str, Any], at: datetime | None = None
+) -> None:
+    """Copy a charge's card, receipt and fees onto the request (and make it paid when the
+    charge succeeded). The caller holds the row."""
+    card = (charge.get("payment_method_details") or {}).get("card") or {}
+    request.charge_id = charge.get("id") or request.charge_id
+    request.card_brand = card.get("brand") or request.card_brand
+    request.card_last4 = card.get("last4") or request.card_last4
+    request.receipt_url = charge.get("receipt_url") or request.receipt_url
+    request.receipt_number = charge.get("receipt_number") or request.receipt_number
+    if charge.get("payment_intent") and isinstance(charge["payment_intent"], str):
+        request.payment_intent_id = request.payment_intent_id or charge["payment_intent"]
+    if charge.get("created") and charge.get("status") == "succeeded":
+        request.paid_at = from_timestamp(charge["created"])
+    transaction_ = charge.get("balance_transaction")
+    if isinstance(transaction_, str) and transaction_ and request.stripe_fee_cents is None:
+        try:
+            transaction_ = stripe_api.get_gateway().retrieve_balance_transaction(transaction_)
+        except stripe_api.GatewayError:
+            transaction_ = None  # fees come later (reconciliation); never fail the event
+    if isinstance(transaction_, dict) and transaction_.get("fee") is not None:
+        request.stripe_fee_cents = int(transaction_["fee"])
+    request.net_cents = request.amount_cents - request.fee_cents
+    if charge.get("status") == "succeeded" and charge.get("paid", True):
+        payment_request_mark_paid(
+            request=request, payment_intent_id=request.payment_intent_id, at=at
+        )
+    else:
+        _note_event_time(request, at)
+        request.save()
+
+
+def payment_request_sync_session(
+    *, request: PaymentRequest, session: dict[str, Any]
+) -> PaymentRequest:
+    """The success page read the session from Stripe before the webhook came: apply it."""
+    if str(session.get("client_reference_id")) != str(request.pk):
+        return request
+    if (session.get("metadata") or {}).get("payment_request_id") not in (None, str(request.pk)):
+        return request
+    if session.get("payment_status") != "paid":
+        return request
+    intent = session.get("payment_intent")
+    with transaction.atomic():
+        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
+        intent_id = str((intent.get("id") if isinstance(intent, dict) else intent) or "")
+        charge = intent.get("latest_charge") if isinstance(intent, dict) else None
+        if isinstance(charge, dict):
+            locked.payment_intent_id = locked.payment_intent_id or intent_id
+            payment_request_apply_charge(request=locked, charge=charge)
+        else:
+            payment_request_mark_paid(request=locked, payment_intent_id=intent_id)
+    return locked

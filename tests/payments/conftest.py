@@ -8,9 +8,10 @@ import responses
 from django.utils import timezone
 
 from payments import services
-from payments.models import WebhookEvent
+from payments.models import PaymentRequest, WebhookEvent
 from payments.stripe_api import DemoGateway
 from tests.payments import stripe_fixtures as sf
+from tickets.services import customer_get_or_create, ticket_open
 
 REAL_KEYS = {
     "STRIPE_SECRET_KEY": "sk_test_1",
@@ -106,3 +107,46 @@ def later():
     """Stripe times after anything the fixtures wrote (our rows are synced at 'now')."""
     base = int(timezone.now().timestamp()) + 60
     return lambda seconds=0: base + seconds
+
+
+# Payment requests: a customer's ticket in the payments team, and a request on it ----------
+
+
+@pytest.fixture
+def customer(organization):
+    return customer_get_or_create(
+        organization=organization, name="Dana Driver", mobile_phone="+13125550143"
+    )
+
+
+@pytest.fixture
+def ticket(organization, service_team, customer, advisor_membership):
+    return ticket_open(
+        organization=organization,
+        team=service_team,
+        customer=customer,
+        advisor=advisor_membership,
+        subject="Brakes",
+    )
+
+
+@pytest.fixture
+def make_request(connected_account, ticket, advisor_membership, django_capture_on_commit_callbacks):
+    """Create a request as the advisor; the SMS is sent (locmem) when ``send`` is true."""
+
+    def _make(amount_cents=123456, description="Brake service", reference="RO-4411", *, send=False):
+        with django_capture_on_commit_callbacks(execute=send):
+            return services.payment_request_create(
+                ticket=ticket,
+                actor=advisor_membership.user,
+                amount_cents=amount_cents,
+                description=description,
+                reference=reference,
+            )
+
+    return _make
+
+
+@pytest.fixture
+def payment_request(make_request) -> PaymentRequest:
+    return make_request()
