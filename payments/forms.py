@@ -256,3 +256,27 @@ class PaymentRequestForm(forms.Form):
 
     def clean_reference(self) -> str:
         return self.cleaned_data["reference"].strip()
+
+
+REMINDER_CHOICES = [
+    (0, _("Off")),
+    (4, _("After 4 hours")),
+    (12, _("After 12 hours")),
+    (24, _("After 24 hours")),
+    (48, _("After 2 days")),
+    (72, _("After 3 days")),
+]
+
+
+class ReminderForm(forms.Form):
+    """When an unpaid payment request gets its one reminder text."""
+
+    after_hours = forms.TypedChoiceField(
+        label=_("Reminder for unpaid requests"),
+        choices=REMINDER_CHOICES,
+        coerce=int,
+        help_text=_("One text with the same link; never to a customer who replied STOP."),
+    )
+
+    def clean_after_hours(self) -> int | None:
+        return self.cleaned_data["after_hours"] or None

@@ -51,6 +51,8 @@ class ConnectedAccount(models.Model):
     default_currency = models.CharField(max_length=3, blank=True)
     # Stripe's time of the newest account data applied: older events never roll it back.
     synced_at = models.DateTimeField(null=True, blank=True)
+    # Hours after which an unpaid request gets one reminder text; None turns reminders off.
+    reminder_after_hours = models.PositiveSmallIntegerField(null=True, blank=True, default=24)
     # Counts account creations and settings updates: each gets its own idempotency key.
     connect_attempt = models.PositiveSmallIntegerField(default=0)
     settings_version = models.PositiveIntegerField(default=0)
@@ -260,6 +262,11 @@ class PaymentRequest(models.Model):
         indexes = [
             models.Index(fields=["organization", "status", "-created_at"]),
             models.Index(fields=["ticket"]),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="open", reminder_sent_at__isnull=True),
+                name="payment_request_reminder_due",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -28,6 +28,7 @@ from payments.forms import (
     WEEKDAYS,
     PayoutRecipientsForm,
     PayoutScheduleForm,
+    ReminderForm,
     StatementDescriptorForm,
 )
 from payments.models import ConnectedAccount
@@ -46,6 +47,7 @@ ANCHORS = {
     "schedule": "payout-schedule",
     "descriptor": "statement-descriptor",
     "recipients": "payout-emails",
+    "reminders": "payment-reminders",
 }
 
 
@@ -180,11 +182,32 @@ def _save_recipients(
     return form, None
 
 
+def _save_reminders(
+    request: HttpRequest, account: ConnectedAccount
+) -> tuple[forms.Form, HttpResponse | None]:
+    form = ReminderForm(request.POST)
+    if form.is_valid():
+        hours = form.cleaned_data["after_hours"]
+        services.reminder_settings_update(account=account, actor=request.user, after_hours=hours)
+        if hours:
+            text = ngettext(
+                "Unpaid requests get one reminder text %(count)s hour after they were sent.",
+                "Unpaid requests get one reminder text %(count)s hours after they were sent.",
+                hours,
+            ) % {"count": hours}
+        else:
+            text = _("Reminders are off.")
+        messages.success(request, text)
+        return form, _back(request, "reminders")
+    return form, None
+
+
 Handler = Callable[[HttpRequest, ConnectedAccount], tuple[forms.Form, HttpResponse | None]]
 HANDLERS: dict[str, Handler] = {
     "schedule": _save_schedule,
     "descriptor": _save_descriptor,
     "recipients": _save_recipients,
+    "reminders": _save_reminders,
 }
 
 
@@ -251,6 +274,8 @@ def _render(
             "descriptor_form": forms_.get("descriptor")
             or StatementDescriptorForm(initial={"descriptor": account.statement_descriptor}),
             "recipients_form": recipients_form,
+            "reminder_form": forms_.get("reminders")
+            or ReminderForm(initial={"after_hours": account.reminder_after_hours or 0}),
             "schedule_words": describe_schedule(account),
             "descriptor_preview": StatementDescriptorForm.preview(account.statement_descriptor),
             # A statement line shows the amount without the currency code: "$125.00".

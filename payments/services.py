@@ -803,3 +803,72 @@ def payment_request_sync_session(
         else:
             payment_request_mark_paid(request=locked, payment_intent_id=intent_id)
     return locked
+
+
+# Reminders --------------------------------------------------------------------------------
+
+
+def payment_reminders_due(*, now=None, limit: int = 500) -> list[int]:
+    """Ids of unpaid requests whose organization's reminder delay has passed, not reminded yet."""
+    from django.db.models import DurationField, F, Func
+
+    now = now or timezone.now()
+    delay = Func(
+        F("organization__connected_account__reminder_after_hours"),
+        template="make_interval(hours => %(expressions)s)",
+        output_field=DurationField(),
+    )
+    return list(
+        PaymentRequest.objects.filter(
+            status=PaymentRequest.Status.OPEN,
+            reminder_sent_at__isnull=True,
+            organization__connected_account__reminder_after_hours__isnull=False,
+            ticket__customer__opted_out_at__isnull=True,
+        )
+        .annotate(due_at=F("created_at") + delay)
+        .filter(due_at__lte=now)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def payment_reminder_send(*, request_id: int) -> bool:
+    """Text one reminder for an unpaid request, once: the conditional update claims it, so two
+    beat runs or two workers never send the same reminder twice."""
+    from accounts.services import sms_queue
+
+    claimed = PaymentRequest.objects.filter(
+        pk=request_id, status=PaymentRequest.Status.OPEN, reminder_sent_at__isnull=True
+    ).update(reminder_sent_at=timezone.now())
+    if not claimed:
+        return False
+    request = PaymentRequest.objects.select_related("organization", "ticket__customer").get(
+        pk=request_id
+    )
+    customer = request.ticket.customer
+    if customer.opted_out:
+        return False
+    body = _("Reminder from %(sms)s") % {"sms": _request_sms_body(request)}
+    request.sms = sms_queue(to=str(customer.mobile_phone), body=body)
+    request.save(update_fields=["sms"])
+    payment_request_timeline(request, "payment_request.reminded")
+    return True
+
+
+@transaction.atomic
+def reminder_settings_update(
+    *, account: ConnectedAccount, actor: User, after_hours: int | None
+) -> ConnectedAccount:
+    before = account.reminder_after_hours
+    account.reminder_after_hours = after_hours
+    account.save(update_fields=["reminder_after_hours"])
+    if before != after_hours:
+        audit_record(
+            organization=account.organization,
+            actor=actor,
+            action="payments.reminders_changed",
+            target=account,
+            data={"from": before, "to": after_hours},
+        )
+    return account

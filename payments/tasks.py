@@ -57,3 +57,14 @@ def demo_deliver_event(self, url: str, event: dict) -> int:
     except requests.RequestException as exc:
         raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 300)) from exc
     return response.status_code
+
+
+@shared_task(acks_late=True)
+def payment_reminders_send() -> int:
+    """Beat, every 15 minutes: one reminder per unpaid request whose delay has passed."""
+    from payments.services import payment_reminder_send, payment_reminders_due
+
+    sent = 0
+    for request_id in payment_reminders_due():
+        sent += payment_reminder_send(request_id=request_id)
+    return sent

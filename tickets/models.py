@@ -146,6 +146,7 @@ EVENT_LABELS = {
     "customer.opted_in": _("Customer replied START: texts allowed again"),
     "payment_request.sent": _("Payment requested"),
     "payment_request.resent": _("Payment request sent again"),
+    "payment_request.reminded": _("Reminder sent"),
     "payment_request.delivered": _("Payment request delivered"),
     "payment_request.opened": _("Payment link opened"),
     "payment_request.paid": _("Paid"),

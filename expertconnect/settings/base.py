@@ -179,6 +179,9 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "payment-reminders": {"task": "payments.tasks.payment_reminders_send", "schedule": 15 * 60},
+}
 CELERY_TIMEZONE = "UTC"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
