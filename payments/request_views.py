@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import SmsMessage
@@ -142,12 +144,21 @@ def ticket_payment_requests(request: HttpRequest, pk: int) -> HttpResponse:
         for field, messages in _errors(exc).items():
             form.add_error(field if field in form.fields else None, messages)
         return _panel(request, ticket, form=form, status=UNPROCESSABLE)
+    amount = format_money(created.amount_cents, created.currency)
     notice = (
-        f"Requested {format_money(created.amount_cents, created.currency)}: texted to the customer."
+        _("Requested %(amount)s: texted to the customer.") % {"amount": amount}
         if created.sms_id
-        else "Request created. The customer replied STOP: copy the link below and share it."
+        else _("Request created. The customer replied STOP: copy the link below and share it.")
     )
-    return _panel(request, ticket, notice=notice)
+    return _done(request, ticket, notice)
+
+
+def _done(request: HttpRequest, ticket: Ticket, notice: str) -> HttpResponse:
+    """htmx swaps the panel in place; a plain form post goes back to the ticket page."""
+    if request.headers.get("HX-Request") == "true":
+        return _panel(request, ticket, notice=notice)
+    flash.success(request, notice)
+    return redirect("ticket_detail", org=ticket.organization.slug, pk=ticket.pk)
 
 
 def _errors(exc: ValidationError) -> dict[str | None, list[str]]:
@@ -185,8 +196,10 @@ def payment_request_cancel(request: HttpRequest, ticket_pk: int, pk: int) -> Htt
         services.payment_request_cancel(request=payment, actor=request.user)  # type: ignore[arg-type]
     except ValidationError as exc:
         return _panel(request, ticket, error=" ".join(exc.messages), status=UNPROCESSABLE)
-    return _panel(
-        request, ticket, notice=f"{payment.display_number} cancelled: the link now says so."
+    return _done(
+        request,
+        ticket,
+        _("%(number)s cancelled: the link now says so.") % {"number": payment.display_number},
     )
 
 
@@ -200,4 +213,8 @@ def payment_request_resend(request: HttpRequest, ticket_pk: int, pk: int) -> Htt
         services.payment_request_resend(request=payment, actor=request.user)  # type: ignore[arg-type]
     except ValidationError as exc:
         return _panel(request, ticket, error=" ".join(exc.messages), status=UNPROCESSABLE)
-    return _panel(request, ticket, notice=f"{payment.display_number} texted again (same link).")
+    return _done(
+        request,
+        ticket,
+        _("%(number)s texted again (same link).") % {"number": payment.display_number},
+    )

@@ -31,7 +31,7 @@ def panel_url(ticket) -> str:
 def post_request(client, ticket, **data):
     payload = {"amount": "1,234.56", "description": "Brake service", "reference": "RO-4411"}
     payload.update(data)
-    return client.post(panel_url(ticket), payload)
+    return client.post(panel_url(ticket), payload, HTTP_HX_REQUEST="true")
 
 
 # The service ----------------------------------------------------------------------------
@@ -260,11 +260,16 @@ def test_cancel_and_resend_through_the_panel(
 ):
     kwargs = {"org": "lakeside", "ticket_pk": ticket.pk, "pk": payment_request.pk}
     with django_capture_on_commit_callbacks(execute=True):
-        assert (
-            advisor_client.post(reverse("payment_request_resend", kwargs=kwargs)).status_code == 200
+        resent = advisor_client.post(
+            reverse("payment_request_resend", kwargs=kwargs), HTTP_HX_REQUEST="true"
         )
+        assert resent.status_code == 200
+        assert b"texted again" in resent.content
     assert len(sms.outbox) == 1
-    assert advisor_client.post(reverse("payment_request_cancel", kwargs=kwargs)).status_code == 200
+    # A plain form post (no htmx) goes back to the ticket page with the message.
+    cancelled = advisor_client.post(reverse("payment_request_cancel", kwargs=kwargs))
+    assert cancelled.status_code == 302
+    assert cancelled["Location"] == f"/o/lakeside/tickets/{ticket.pk}/"
     payment_request.refresh_from_db()
     assert payment_request.status == "cancelled"
     assert advisor_client.post(reverse("payment_request_cancel", kwargs=kwargs)).status_code == 422
