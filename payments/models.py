@@ -257,11 +257,30 @@ class PaymentRequest(models.Model):
         SmsMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Refunds (F7): the amount given back, as Stripe confirmed it.
+    refunded_cents = models.BigIntegerField(default=0)
+    # Reconciliation with the dealership's business system (F6).
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    posted_reference = models.CharField(_("DBS posting reference"), max_length=64, blank=True)
+    # The payout that took this payment to the bank, once known from Stripe.
+    payout = models.ForeignKey(
+        "payments.Payout", null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["organization", "status", "-created_at"]),
             models.Index(fields=["ticket"]),
+            # The Payments tab: keyset pages by time, and its filters.
+            models.Index(fields=["organization", "-created_at", "-id"]),
+            models.Index(fields=["organization", "team", "-created_at"]),
+            models.Index(fields=["organization", "created_by", "-created_at"]),
+            models.Index(fields=["organization", "posted_at"]),
+            models.Index(fields=["payment_intent_id"]),
+            models.Index(fields=["charge_id"]),
             models.Index(
                 fields=["created_at"],
                 condition=Q(status="open", reminder_sent_at__isnull=True),
@@ -305,3 +324,97 @@ class DemoStripeCheckout(models.Model):
 
     def __str__(self) -> str:
         return self.stripe_id
+
+
+class Refund(models.Model):
+    """A full refund of a paid request: a Stripe refund of the destination charge with the
+    transfer reversed. At most one refund that has not failed per payment (the constraint)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        REQUIRES_ACTION = "requires_action", _("Requires action")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="refunds")
+    payment = models.ForeignKey(PaymentRequest, on_delete=models.PROTECT, related_name="refunds")
+    stripe_refund_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    fee_returned = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=~Q(status__in=["failed", "canceled"]),
+                name="refund_one_live_per_payment",
+            ),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.payment} ({self.status})"
+
+
+class DailyReport(models.Model):
+    """The reconciliation report of one local day of one organization (built at 06:00 local)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="daily_reports"
+    )
+    day = models.DateField()
+    time_zone = models.CharField(max_length=64)
+    totals = models.JSONField(default=dict)
+    rows = models.JSONField(default=list)
+    generated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day"], name="daily_report_once")
+        ]
+        indexes = [models.Index(fields=["organization", "-day"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.day}"
+
+
+class StripeReportRun(models.Model):
+    """A report Stripe prepares in the background for the connected account (Reporting API)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Preparing")
+        SUCCEEDED = "succeeded", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="stripe_reports"
+    )
+    report_type = models.CharField(max_length=100)
+    interval_start = models.DateTimeField()
+    interval_end = models.DateTimeField()
+    stripe_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    content = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.report_type} {self.interval_start:%Y-%m-%d}"

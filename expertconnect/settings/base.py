@@ -205,6 +205,10 @@ STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 # Rule 9: the payment methods wired end to end (hosted Checkout). Cards only, credit and debit.
 PAYMENT_METHOD_TYPES = ["card"]
 
+# Full refunds give the customer everything back. Our application fee is kept by default (it is
+# charged per successful charge, rule 10); True returns it to the dealership as well.
+REFUND_APPLICATION_FEE = env.bool("REFUND_APPLICATION_FEE", default=False)
+
 PHONENUMBER_DEFAULT_REGION = "US"
 PHONENUMBER_DB_FORMAT = "E164"
 SMS_REGIONS = ("US", "CA")
