@@ -50,7 +50,7 @@ def base_url(live_server) -> str:
 @pytest.fixture
 def demo(transactional_db, live_server) -> str:
     """The demo dealership of ``make demo``; returns its slug."""
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", no_history=True, stdout=io.StringIO())
     return DEMO_ORG
 
 

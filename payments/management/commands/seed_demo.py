@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
+from payments import demo_history as history
 from teams.models import Membership, Organization, Team
 from teams.roles import Role
 from tickets import services as ticket_services
@@ -33,7 +34,12 @@ DEMO_CONVERSATION = [
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) the demo dealership and its three logins."
+    help = "Create (or reset) the demo dealership, its three logins and a few weeks of history."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-history", action="store_true", help="no generated payments, refunds, payouts"
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -59,6 +65,8 @@ class Command(BaseCommand):
         for name, number in DEMO_NUMBERS.items():
             TeamNumber.objects.update_or_create(team=teams[name], defaults={"number": number})
         self._seed_ticket(organization, teams["Service"])
+        if not options["no_history"]:
+            history.seed(organization=organization, team=teams["Service"], days=21)
         self.stdout.write(self.style.SUCCESS(f"Demo dealership: {organization.name}"))
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for email, _, _, role, _ in DEMO_PEOPLE:
