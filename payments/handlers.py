@@ -19,8 +19,10 @@ from payments.models import (
     PaymentRequest,
     Payout,
     PayoutNotification,
+    Refund,
     WebhookEvent,
 )
+from payments.refunds import payment_refunded, refund_apply, refund_find
 from payments.services import (
     connected_account_apply,
     payment_request_apply_charge,
@@ -264,20 +266,64 @@ def charge_succeeded(event: WebhookEvent) -> None:
 
 
 def charge_refunded(event: WebhookEvent) -> None:
+    """The charge's refunds as Stripe sees them. Fully refunded (``amount_refunded`` equal
+    to the amount): the request is refunded, once, and so is its refund."""
     charge = _object(event)
     request = _payment_request(event, charge)
     if request is None:
         return
     payment_request_apply_charge(request=request, charge=charge, at=event.created)
-    fully = charge.get("refunded") or (charge.get("amount_refunded") or 0) >= charge.get(
-        "amount", 0
+    for obj in (charge.get("refunds") or {}).get("data") or []:
+        if isinstance(obj, dict):
+            refund = refund_find(obj, request.organization_id)
+            if refund is not None and refund.payment_id == request.pk:
+                refund = Refund.objects.select_for_update().get(pk=refund.pk)
+                refund.payment = request  # the row we hold: one object, one truth
+                refund_apply(refund=refund, obj=obj, at=event.created)
+    amount = int(charge.get("amount") or request.amount_cents)
+    refunded = int(charge.get("amount_refunded") or 0)
+    if refunded < amount:
+        return  # a partial refund (made in Stripe's dashboard): the payment stays paid
+    live = (
+        Refund.objects.select_for_update()
+        .filter(payment=request)
+        .exclude(status__in=[Refund.Status.FAILED, Refund.Status.CANCELED])
+        .first()
     )
-    if not fully or request.status == PaymentRequest.Status.REFUNDED:
+    if live is None:
+        # Refunded outside the app (Stripe's dashboard): keep a record for the reports.
+        objs = [o for o in (charge.get("refunds") or {}).get("data") or [] if isinstance(o, dict)]
+        stripe_id = objs[0].get("id") if objs else None
+        if stripe_id and Refund.objects.filter(stripe_refund_id=stripe_id).exists():
+            stripe_id = None
+        Refund.objects.create(
+            organization=request.organization,
+            payment=request,
+            stripe_refund_id=stripe_id,
+            amount_cents=refunded,
+            currency=request.currency,
+            status=Refund.Status.SUCCEEDED,
+            last_event_at=event.created,
+        )
+    elif live.status != Refund.Status.SUCCEEDED:
+        live.status = Refund.Status.SUCCEEDED
+        live.last_event_at = max(live.last_event_at or event.created, event.created)
+        live.save(update_fields=["status", "last_event_at", "updated_at"])
+    payment_refunded(payment=request, amount_cents=refunded, at=event.created)
+
+
+def refund_changed(event: WebhookEvent) -> None:
+    """``refund.updated`` and ``refund.failed``: a refund's progress (platform events)."""
+    if event.account:
+        return  # a Connect event: never about our platform refunds
+    obj = _object(event)
+    found = refund_find(obj)
+    if found is None:
         return
-    request.status = PaymentRequest.Status.REFUNDED
-    request.refunded_at = event.created
-    request.save(update_fields=["status", "refunded_at"])
-    payment_request_timeline(request, "payment_request.refunded")
+    # The payment first, then the refund: the order charge.refunded takes them in.
+    PaymentRequest.objects.select_for_update().filter(pk=found.payment_id).first()
+    refund = Refund.objects.select_for_update().select_related("payment__ticket").get(pk=found.pk)
+    refund_apply(refund=refund, obj=obj, at=event.created, failed=event.type == "refund.failed")
 
 
 def charge_dispute_created(event: WebhookEvent) -> None:
@@ -304,6 +350,8 @@ HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
     "payment_intent.payment_failed": payment_intent_failed,
     "charge.succeeded": charge_succeeded,
     "charge.refunded": charge_refunded,
+    "refund.updated": refund_changed,
+    "refund.failed": refund_changed,
     "charge.dispute.created": charge_dispute_created,
     "account.updated": account_updated,
     "account.application.deauthorized": account_deauthorized,

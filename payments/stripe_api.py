@@ -24,7 +24,7 @@ from django.conf import settings
 from django.urls import reverse
 
 if TYPE_CHECKING:
-    from stripe.params import AccountCreateParams, AccountUpdateParams
+    from stripe.params import AccountCreateParams, AccountUpdateParams, RefundCreateParams
     from stripe.params.checkout import SessionCreateParams
 
 API_VERSION = "2026-10-28.endive"
@@ -235,6 +235,30 @@ class StripeGateway:
             return self.client.v1.balance_transactions.retrieve(transaction_id).to_dict()
         except stripe.StripeError as exc:
             raise _error(exc) from exc
+
+    # Refunds (F7) ---------------------------------------------------------------------------
+    def create_refund(
+        self,
+        *,
+        payment_intent_id: str,
+        refund_application_fee: bool,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """A full refund of the destination charge, its transfer reversed (STRIPE.md)."""
+        params: RefundCreateParams = {
+            "payment_intent": payment_intent_id,
+            "reverse_transfer": True,
+            "refund_application_fee": refund_application_fee,
+            "metadata": dict(metadata),
+        }
+        try:
+            refund = self.client.v1.refunds.create(
+                params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise _error(exc) from exc
+        return refund.to_dict()
 
 
 def checkout_session_params(
@@ -722,6 +746,83 @@ class DemoGateway:
                 f"No such balance transaction: '{transaction_id}'", code="resource_missing"
             )
         return found.data["_demo"]["balance_transaction"]
+
+    def create_refund(
+        self,
+        *,
+        payment_intent_id: str,
+        refund_application_fee: bool,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """Refund the demo charge in full: answers the refund ``pending``, then sends
+        ``charge.refunded`` and ``refund.updated`` (succeeded) to the platform endpoint after
+        commit, as Stripe would. A repeated idempotency key replays the first answer."""
+        from django.db import transaction
+
+        from payments.models import DemoStripeCheckout
+
+        with transaction.atomic():
+            record = (
+                DemoStripeCheckout.objects.select_for_update()
+                .filter(data__contains={"_demo": {"payment_intent": {"id": payment_intent_id}}})
+                .first()
+            )
+            if record is None or not record.data["_demo"].get("charge"):
+                raise GatewayError(
+                    f"No such payment_intent: '{payment_intent_id}'", code="resource_missing"
+                )
+            data = record.data
+            demo = data["_demo"]
+            refunds: dict[str, Any] = demo.setdefault("refunds", {})
+            if idempotency_key in refunds:  # Stripe replays the first answer to a repeated key
+                return dict(refunds[idempotency_key]["answer"])
+            charge = demo["charge"]
+            if charge.get("refunded"):
+                raise GatewayError(
+                    f"Charge {charge['id']} has already been refunded.",
+                    code="charge_already_refunded",
+                )
+            now = int(time.time())
+            amount = charge["amount"]
+            refund: dict[str, Any] = {
+                "id": "re_demo" + secrets.token_hex(12),
+                "object": "refund",
+                "amount": amount,
+                "balance_transaction": "txn_demo" + secrets.token_hex(12),
+                "charge": charge["id"],
+                "created": now,
+                "currency": charge["currency"],
+                "destination_details": {"card": {"type": "refund"}, "type": "card"},
+                "metadata": dict(metadata),
+                "payment_intent": payment_intent_id,
+                "reason": None,
+                "receipt_number": None,
+                "source_transfer_reversal": None,
+                "status": "pending",
+                "transfer_reversal": "trr_demo" + secrets.token_hex(12),
+            }
+            answer = dict(refund)
+            refund["status"] = "succeeded"
+            charge.update(
+                amount_refunded=amount,
+                refunded=True,
+                refunds={
+                    "object": "list",
+                    "data": [refund],
+                    "has_more": False,
+                    "total_count": 1,
+                    "url": f"/v1/charges/{charge['id']}/refunds",
+                },
+            )
+            refunds[idempotency_key] = {
+                "answer": answer,
+                "refund_application_fee": refund_application_fee,
+            }
+            record.save(update_fields=["data"])
+            self.send_platform_event("charge.refunded", charge, created=now)
+            self.send_platform_event("refund.updated", refund, created=now)
+        return answer
 
     # The demo checkout page calls these -----------------------------------------------
     def peek_checkout(self, session_id: str) -> dict[str, Any]:

@@ -68,3 +68,24 @@ def payment_reminders_send() -> int:
     for request_id in payment_reminders_due():
         sent += payment_reminder_send(request_id=request_id)
     return sent
+
+
+@shared_task(acks_late=True)
+def daily_reports_run(now: str | None = None) -> int:
+    """Beat, every 15 minutes: each organization's previous local day, once past 06:00 local
+    time, built and e-mailed once (payments/reports.py). ``now`` (ISO) is for tests."""
+    from datetime import datetime
+
+    from payments.reports import daily_reports_build_due
+
+    return len(daily_reports_build_due(now=datetime.fromisoformat(now) if now else None))
+
+
+@shared_task(bind=True, max_retries=6, acks_late=True)
+def daily_report_email_send(self, report_id: int, recipients: list[str]) -> None:
+    from payments.reports import daily_report_email_deliver
+
+    try:
+        daily_report_email_deliver(report_id=report_id, recipients=recipients)
+    except OSError as exc:  # SMTP and connection errors
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc

@@ -154,5 +154,9 @@ EVENT_LABELS = {
     "payment_request.expired": _("Checkout expired"),
     "payment_request.cancelled": _("Payment request cancelled"),
     "payment_request.refunded": _("Refunded"),
+    "payment_request.refund_requested": _("Refund requested"),
+    "payment_request.refund_failed": _("Refund failed"),
+    "payment_request.posted": _("Posted to the DBS"),
+    "payment_request.unposted": _("Posting to the DBS undone"),
     "payment_request.disputed": _("Payment disputed"),
 }

@@ -181,6 +181,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "payment-reminders": {"task": "payments.tasks.payment_reminders_send", "schedule": 15 * 60},
+    "daily-reports": {"task": "payments.tasks.daily_reports_run", "schedule": 15 * 60},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import URLPattern
+from django.utils import timezone
 
 import payments.urls
 import teams.urls
@@ -20,11 +21,14 @@ from payments.stripe_api import DemoGateway
 from teams.models import AuditLog, Invitation, Membership, Team
 from teams.roles import Role
 from tests.factories import InvitationFactory, MembershipFactory, TeamFactory
+from tests.payments.payments_tab import payment_row
+from tickets.services import customer_get_or_create, ticket_open
 
 ORG = "lakeside"
 CALLERS = ("anonymous", "advisor", "manager", "admin", "outsider")
 MEMBERS = frozenset({"advisor", "manager", "admin"})
 ADMIN = frozenset({"admin"})
+PAYMENTS = frozenset({"admin", "manager"})  # the manager is in Service, which takes payments
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,40 @@ ROUTES = [
     ),
     # Admins, and managers of a payments-enabled team (the manager is in Service).
     *_route("payment_list", f"/o/{ORG}/payments/", frozenset({"admin", "manager"})),
+    *_route("payment_export_csv", f"/o/{ORG}/payments/export.csv", PAYMENTS),
+    *_route("payment_export_xlsx", f"/o/{ORG}/payments/export.xlsx", PAYMENTS),
+    *_route("payment_detail", f"/o/{ORG}/payments/{{payment}}/", PAYMENTS),
+    # Posted to the DBS and undone (F6): managers of the payment's team and admins.
+    Route(
+        "payment_post", "GET", f"/o/{ORG}/payments/{{payment}}/post/", MEMBERS, 405, post_only=True
+    ),
+    Route(
+        "payment_post",
+        "POST",
+        f"/o/{ORG}/payments/{{payment}}/post/",
+        PAYMENTS,
+        success=302,
+        data={"reference": "DBS-5501"},
+        redirect_to=f"/o/{ORG}/payments/{{payment}}/",
+        audit="payment_request.posted",
+    ),
+    Route(
+        "payment_unpost",
+        "GET",
+        f"/o/{ORG}/payments/{{posted}}/unpost/",
+        MEMBERS,
+        405,
+        post_only=True,
+    ),
+    Route(
+        "payment_unpost",
+        "POST",
+        f"/o/{ORG}/payments/{{posted}}/unpost/",
+        PAYMENTS,
+        success=302,
+        redirect_to=f"/o/{ORG}/payments/{{posted}}/",
+        audit="payment_request.unposted",
+    ),
     # Stripe Connect (Admin tab → Connections): admins only.
     *_post_only(
         "stripe_connect",
@@ -219,8 +257,22 @@ def lakeside(
         organization=organization, role=Role.ADVISOR, user__full_name="Riley Target"
     )
     invitation = InvitationFactory(organization=organization, teams=[service_team])
+    customer = customer_get_or_create(
+        organization=organization, name="Dana Driver", mobile_phone="+13125550143"
+    )
+    ticket = ticket_open(organization=organization, team=service_team, customer=customer)
+    payment = payment_row(ticket, at=timezone.now())
+    posted = payment_row(
+        ticket, at=timezone.now(), posted_at=timezone.now(), posted_reference="DBS-1"
+    )
     return {
-        "ids": {"team": service_team.pk, "member": target.pk, "invitation": invitation.pk},
+        "ids": {
+            "team": service_team.pk,
+            "member": target.pk,
+            "invitation": invitation.pk,
+            "payment": payment.pk,
+            "posted": posted.pk,
+        },
         "callers": {
             "admin": admin_membership.user,
             "manager": manager_membership.user,

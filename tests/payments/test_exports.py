@@ -1,0 +1,144 @@
+"""Exports of the Payments tab: CSV streamed, XLSX written-only; zones named; exact totals."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+
+from payments.exports import decimal_string
+from payments.models import PaymentRequest
+from tests.payments.payments_tab import payment_row
+
+URL = "/o/lakeside/payments/"
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def read_csv(response):
+    assert isinstance(response, StreamingHttpResponse)
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.fixture
+def payments(ticket, advisor_membership):
+    rows = [
+        payment_row(
+            ticket,
+            amount=123_456,
+            at=datetime(2026, 7, 14, 23, 30, tzinfo=CHICAGO),
+            created_by=advisor_membership.user,
+            reference="RO-1",
+        ),
+        payment_row(ticket, amount=99, at=datetime(2026, 7, 14, 8, 0, tzinfo=CHICAGO)),
+        payment_row(
+            ticket,
+            amount=50_000,
+            at=datetime(2026, 7, 14, 12, 0, tzinfo=CHICAGO),
+            status="refunded",
+            refunded_cents=50_000,
+        ),
+        payment_row(
+            ticket, amount=7_777, at=datetime(2026, 7, 14, 13, 0, tzinfo=CHICAGO), status="open"
+        ),
+        payment_row(ticket, amount=4_000, at=datetime(2026, 7, 15, 0, 30, tzinfo=CHICAGO)),
+    ]
+    return rows
+
+
+def test_decimal_strings_from_integer_cents():
+    assert decimal_string(123_456) == "1234.56"
+    assert decimal_string(5) == "0.05"
+    assert decimal_string(-1_001) == "-10.01"
+    assert decimal_string(None) == ""
+
+
+def test_csv_names_the_zone_of_each_time_column(admin_client, payments):
+    header = read_csv(admin_client.get(URL + "export.csv"))[0]
+    assert "Paid at (America/Chicago)" in header
+    assert "Paid at (UTC)" in header
+    assert "Requested at (America/Chicago)" in header
+    assert "Requested at (UTC)" in header
+    assert "Posted to DBS at (America/Chicago)" in header
+
+
+def test_csv_totals_equal_the_list_totals_for_a_local_day(admin_client, payments):
+    day = {"date_from": "2026-07-14", "date_to": "2026-07-14"}
+    list_totals = admin_client.get(URL, day).context["totals"]
+
+    rows = read_csv(admin_client.get(URL + "export.csv", day))
+
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    assert len(body) == list_totals["count"] == 4  # the 00:30 next-day payment is out
+    col = {name: header.index(name) for name in ("Gross", "Fee", "Net", "Refunded", "Number")}
+    late = next(r for r in body if r[col["Number"]] == payments[0].display_number)
+    assert late[header.index("Paid at (America/Chicago)")] == "2026-07-14 23:30:00"
+    assert late[header.index("Paid at (UTC)")] == "2026-07-15 04:30:00"
+    assert late[col["Gross"]] == "1234.56"
+    for name, key in (
+        ("Gross", "gross"),
+        ("Fee", "fees"),
+        ("Net", "net"),
+        ("Refunded", "refunded"),
+    ):
+        assert total[col[name]] == decimal_string(list_totals[key])
+    # And the list's totals against the stored rows, to the cent.
+    stored = PaymentRequest.objects.filter(pk__in=[p.pk for p in payments[:3]])
+    assert Decimal(total[col["Gross"]]) * 100 == sum(p.amount_cents for p in stored)
+    assert total[0] == "Total (4 payments)"
+
+
+def test_csv_export_follows_the_managers_scope_and_filters(client, manager_membership, payments):
+    client.force_login(manager_membership.user)
+    rows = read_csv(client.get(URL + "export.csv", {"status": "refunded"}))
+    assert len(rows) == 3  # header, one payment, totals
+    assert rows[1][rows[0].index("Refunded")] == "500.00"
+
+
+def test_csv_streams_from_an_iterator(admin_client, ticket):
+    now = timezone.now()
+    PaymentRequest.objects.bulk_create(
+        [
+            payment_row(ticket, amount=1_001, at=now - timedelta(seconds=i), save=False)
+            for i in range(1_200)
+        ]
+    )
+    response = admin_client.get(URL + "export.csv")
+    assert response.streaming
+    assert response["Content-Disposition"].startswith('attachment; filename="payments-lakeside-')
+    rows = read_csv(response)
+    assert len(rows) == 1_202
+    assert rows[-1][rows[0].index("Gross")] == "12012.00"
+
+
+def test_advisor_cannot_export(advisor_client, payments):
+    assert advisor_client.get(URL + "export.csv").status_code == 403
+    assert advisor_client.get(URL + "export.xlsx").status_code == 403
+
+
+def test_xlsx_has_zoned_headers_exact_amounts_and_totals(admin_client, payments):
+    from openpyxl import load_workbook
+
+    day = {"date_from": "2026-07-14", "date_to": "2026-07-14"}
+    list_totals = admin_client.get(URL, day).context["totals"]
+
+    response = admin_client.get(URL + "export.xlsx", day)
+
+    assert isinstance(response, FileResponse)
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header, total = rows[0], rows[-1]
+    assert "Paid at (America/Chicago)" in header and "Paid at (UTC)" in header
+    assert len(rows) == 6
+    gross = header.index("Gross")
+    assert round(Decimal(str(total[gross])) * 100) == list_totals["gross"]
+    assert round(Decimal(str(total[header.index("Net")])) * 100) == list_totals["net"]
+    late = next(r for r in rows if r[0] == payments[0].display_number)
+    assert late[header.index("Paid at (America/Chicago)")] == datetime(2026, 7, 14, 23, 30)
