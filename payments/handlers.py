@@ -132,6 +132,11 @@ def payout_changed(event: WebhookEvent) -> None:
         applied = False  # older than what we have: neither the status nor an e-mail
     if applied and event.type in ("payout.paid", "payout.failed"):
         payout_notify(payout=payout, account=account, status=event.type.split(".")[1])
+    if applied and payout.status == "paid":
+        from payments.tasks import payout_composition_sync_task
+
+        payout_id = payout.pk
+        transaction.on_commit(lambda: payout_composition_sync_task.delay(payout_id))
 
 
 def payout_notify(*, payout: Payout, account: ConnectedAccount, status: str) -> None:

@@ -418,3 +418,42 @@ class StripeReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_type} {self.interval_start:%Y-%m-%d}"
+
+
+class PayoutLine(models.Model):
+    """One balance transaction a payout contains, as Stripe lists it for the connected account.
+
+    Replaced as a whole on each sync; the net column adds up to the payout amount."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        FEE = "fee", _("Fee")
+        OTHER = "other", _("Other")
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount_cents = models.BigIntegerField()
+    fee_cents = models.BigIntegerField(default=0)
+    net_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    payment = models.ForeignKey(
+        PaymentRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The balance transaction (txn_...) and its source on the connected account (py_, pyr_...).
+    stripe_id = models.CharField(max_length=64)
+    source_id = models.CharField(max_length=64, blank=True)
+    stripe_type = models.CharField(max_length=32, blank=True)
+    description = models.TextField(blank=True)
+    created = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created", "pk"]
+        indexes = [models.Index(fields=["source_id"])]
+        constraints = [
+            models.UniqueConstraint(fields=["payout", "stripe_id"], name="payout_line_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payout} {self.kind} {self.net_cents}"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
-from payments.models import PaymentRequest, Payout
+from payments.models import PaymentRequest, Payout, PayoutLine
+from payments.payout_sync import payout_composition_sync
+from payments.stripe_api import GatewayError
 from teams.access import organization_view
 from teams.roles import Capability
 
@@ -44,6 +48,9 @@ def payout_list(request: HttpRequest) -> HttpResponse:
 @organization_view(Capability.VIEW_PAYMENTS)
 def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
     payout = get_object_or_404(Payout.objects.filter(organization=request.organization), pk=pk)
+    lines = list(payout.lines.select_related("payment").order_by("created", "pk"))
+    if lines:
+        return _lines_page(request, payout, lines)
     payments = (
         PaymentRequest.objects.filter(organization=request.organization, payout=payout)
         .select_related("ticket__customer", "team")
@@ -69,7 +76,53 @@ def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "payments/payout_detail.html", context)
 
 
+def _lines_page(request: HttpRequest, payout: Payout, lines: list[PayoutLine]) -> HttpResponse:
+    """The payout as Stripe composed it: one row per balance transaction, the net adding up."""
+    kinds = []
+    for kind, label in PayoutLine.Kind.choices:
+        of_kind = [line for line in lines if line.kind == kind]
+        if of_kind:
+            kinds.append(
+                {
+                    "kind": kind,
+                    "label": label,
+                    "count": len(of_kind),
+                    "net": sum(line.net_cents for line in of_kind),
+                }
+            )
+    net = sum(line.net_cents for line in lines)
+    context = {
+        "payout": payout,
+        "lines": lines,
+        "line_kinds": kinds,
+        "line_totals": {
+            "gross": sum(line.amount_cents for line in lines),
+            "fees": sum(line.fee_cents for line in lines),
+            "net": net,
+        },
+        "unexplained": payout.amount_cents - net,
+    }
+    return render(request, "payments/payout_detail.html", context)
+
+
+@require_POST
+@organization_view(Capability.VIEW_PAYMENTS)
+def payout_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read the payout's balance transactions from Stripe again (replaces its lines)."""
+    payout = get_object_or_404(Payout.objects.filter(organization=request.organization), pk=pk)
+    try:
+        lines = payout_composition_sync(payout=payout)
+    except GatewayError as exc:
+        messages.error(request, _("Stripe could not be read: %(error)s") % {"error": exc})
+    else:
+        messages.success(
+            request, _("Refreshed from Stripe: %(count)d lines.") % {"count": len(lines)}
+        )
+    return redirect("payout_detail", org=request.organization.slug, pk=payout.pk)
+
+
 urlpatterns = [
     path("payouts/", payout_list, name="payout_list"),
     path("payouts/<int:pk>/", payout_detail, name="payout_detail"),
+    path("payouts/<int:pk>/refresh/", payout_refresh, name="payout_refresh"),
 ]

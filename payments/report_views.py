@@ -6,15 +6,19 @@ payments-enabled team) sees it. Every time is shown in the organization's zone, 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django import forms
+from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
 
-from payments import reports
-from payments.models import DailyReport
+from payments import reports, stripe_reports
+from payments.models import DailyReport, StripeReportRun
 from teams.access import organization_view
 from teams.roles import Capability
 
@@ -50,7 +54,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
         .defer("rows")
         .order_by("-day")[:400]
     ]
-    return render(request, "payments/reports.html", {"reports": items})
+    return render(
+        request,
+        "payments/reports.html",
+        {"reports": items, **_stripe_reports_context(request, StripeReportForm())},
+    )
 
 
 def _short(iso: str) -> str:
@@ -95,4 +103,102 @@ def report_xlsx(request: HttpRequest, day: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{reports.export_filename(report, "xlsx")}"'
     )
+    return response
+
+
+# Reports from Stripe (Reporting API, payments/stripe_reports.py) ------------------------------
+
+
+class StripeReportForm(forms.Form):
+    report_type = forms.ChoiceField(
+        label=_("Report"),
+        choices=list(stripe_reports.REPORT_TYPES.items()),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+    end = forms.DateField(
+        label=_("To"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+
+
+def _stripe_runs(request: HttpRequest):
+    return StripeReportRun.objects.filter(
+        organization=request.organization  # type: ignore[attr-defined]
+    ).defer("content")
+
+
+def _with_labels(run: StripeReportRun) -> StripeReportRun:
+    tz = stripe_reports._zone(run.organization)
+    run.type_label = stripe_reports.REPORT_TYPES.get(run.report_type, run.report_type)  # type: ignore[attr-defined]
+    run.first_day = run.interval_start.astimezone(tz).date()  # type: ignore[attr-defined]
+    run.last_day = (run.interval_end.astimezone(tz) - timedelta(microseconds=1)).date()  # type: ignore[attr-defined]
+    return run
+
+
+def _stripe_reports_context(request: HttpRequest, form: StripeReportForm) -> dict:
+    runs = [
+        _with_labels(r)
+        for r in _stripe_runs(request).select_related("organization").order_by("-created_at")[:50]
+    ]
+    return {"stripe_form": form, "stripe_runs": runs}
+
+
+@require_POST
+@organization_view(Capability.VIEW_PAYMENTS)
+def stripe_report_create(request: HttpRequest) -> HttpResponse:
+    form = StripeReportForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                stripe_reports.stripe_report_request(
+                    organization=request.organization,  # type: ignore[attr-defined]
+                    actor=request.user,  # type: ignore[arg-type]
+                    report_type=form.cleaned_data["report_type"],
+                    start=form.cleaned_data["start"],
+                    end=form.cleaned_data["end"],
+                )
+        except stripe_reports.ReportRequestError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Stripe is preparing the report."))
+            return redirect(
+                "report_list",
+                org=request.organization.slug,  # type: ignore[attr-defined]
+            )
+    items = [
+        _with_local_time(r)
+        for r in DailyReport.objects.filter(organization=request.organization)  # type: ignore[attr-defined]
+        .defer("rows")
+        .order_by("-day")[:400]
+    ]
+    return render(
+        request,
+        "payments/reports.html",
+        {"reports": items, **_stripe_reports_context(request, form)},
+        status=400,
+    )
+
+
+@require_GET
+@organization_view(Capability.VIEW_PAYMENTS)
+def stripe_report_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """One run's row (htmx refreshes it every 3 s while Stripe prepares the file)."""
+    run = get_object_or_404(_stripe_runs(request).select_related("organization"), pk=pk)
+    return render(request, "payments/stripe_report.html", {"run": _with_labels(run)})
+
+
+@require_GET
+@organization_view(Capability.VIEW_PAYMENTS)
+def stripe_report_download(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(
+        StripeReportRun.objects.filter(
+            organization=request.organization,  # type: ignore[attr-defined]
+            status=StripeReportRun.Status.SUCCEEDED,
+        ),
+        pk=pk,
+    )
+    response = HttpResponse(run.content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{run.file_name}"'
     return response

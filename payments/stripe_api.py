@@ -260,6 +260,66 @@ class StripeGateway:
             raise _error(exc) from exc
         return refund.to_dict()
 
+    # Payout composition -------------------------------------------------------------------
+    def list_payout_transactions(self, *, account_id: str, payout_id: str) -> list[dict[str, Any]]:
+        """The connected account's balance transactions a payout contains (all pages), each
+        payment's transfer expanded to reach our platform charge (STRIPE.md)."""
+        try:
+            page = self.client.v1.balance_transactions.list(
+                {"payout": payout_id, "limit": 100, "expand": ["data.source.source_transfer"]},
+                options={"stripe_account": account_id},
+            )
+            return [txn.to_dict() for txn in page.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise _error(exc) from exc
+
+    # Reports from Stripe (Reporting API) ----------------------------------------------------
+    def create_report_run(
+        self,
+        *,
+        account_id: str,
+        report_type: str,
+        interval_start: int,
+        interval_end: int,
+        timezone: str,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """A report run on the connected account's data; Stripe prepares the file later."""
+        try:
+            run = self.client.v1.reporting.report_runs.create(
+                {
+                    "report_type": report_type,
+                    "parameters": {
+                        "interval_start": interval_start,
+                        "interval_end": interval_end,
+                        "connected_account": account_id,
+                        "timezone": timezone,
+                    },
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _error(exc) from exc
+        return run.to_dict()
+
+    def retrieve_report_run(self, run_id: str) -> dict[str, Any]:
+        try:
+            return self.client.v1.reporting.report_runs.retrieve(run_id).to_dict()
+        except stripe.StripeError as exc:
+            raise _error(exc) from exc
+
+    def download_report_file(self, url: str) -> str:
+        """The run's ``result.url`` (files.stripe.com), fetched with the secret key."""
+        import requests
+
+        try:
+            response = requests.get(url, auth=(settings.STRIPE_SECRET_KEY, ""), timeout=60)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise GatewayError(f"The report file could not be downloaded: {exc}") from exc
+        response.encoding = "utf-8"
+        return response.text
+
 
 def checkout_session_params(
     *,
@@ -565,19 +625,31 @@ class DemoGateway:
             record.save(update_fields=["data"])
         return {key: link[key] for key in ("refresh_url", "return_url", "expires_at")}
 
-    def simulate_payout(self, account_id: str, *, amount: int, outcome: str) -> dict[str, Any]:
+    def simulate_payout(
+        self, account_id: str, *, amount: int | None = None, outcome: str
+    ) -> dict[str, Any]:
         """A payout to the dealership's bank: payout.created, then payout.paid or .failed.
 
+        It contains the account's paid demo charges (and refunds) not yet paid out; without
+        ``amount`` it pays their net, with one any difference is an adjustment line.
         Kept on the demo account (the dashboard lists the latest) and delivered as events."""
         from django.db import transaction
 
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        if amount is not None and (
+            not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0
+        ):
             raise GatewayError("The payout amount must be a positive number of cents.")
         if outcome not in ("paid", "failed"):
             raise GatewayError(f"Unknown payout outcome: {outcome!r}.")
         with transaction.atomic():
             record = self._load(account_id, for_update=True)
+            lines, net = self._payout_contents(account_id)
+            if amount is None:
+                if net <= 0:
+                    raise GatewayError("There is nothing to pay out.")
+                amount = net
             payout = self._payout(account_id, record.data, amount=amount, outcome=outcome)
+            self._payout_record(record.data, payout, lines, net)
             record.data["_demo_payouts"] = [payout, *record.data.get("_demo_payouts", [])][:20]
             record.save(update_fields=["data"])
         return payout
@@ -1013,6 +1085,204 @@ class DemoGateway:
             url = self._site(reverse("stripe_webhook"))
         transaction.on_commit(lambda: demo_deliver_event.delay(url, event))
         return event
+
+    # Reports from Stripe: built at once from the demo's (our) payments ---------------------
+    def create_report_run(
+        self,
+        *,
+        account_id: str,
+        report_type: str,
+        interval_start: int,
+        interval_end: int,
+        timezone: str,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        from django.db import transaction
+
+        from payments.stripe_reports import demo_report_csv
+
+        with transaction.atomic():
+            record = self._load(account_id, for_update=True)
+            runs: dict[str, Any] = record.data.setdefault("_demo_report_runs", {})
+            for run in runs.values():
+                if run.get("_demo_key") == idempotency_key:
+                    return self._public(run)
+            run_id = "frr_demo" + secrets.token_hex(8)
+            file_id = "file_demo" + secrets.token_hex(8)
+            now = int(time.time())
+            csv_text = demo_report_csv(
+                account_id=account_id,
+                report_type=report_type,
+                interval_start=interval_start,
+                interval_end=interval_end,
+                timezone=timezone,
+            )
+            runs[run_id] = {
+                "id": run_id,
+                "object": "reporting.report_run",
+                "created": now,
+                "livemode": False,
+                "parameters": {
+                    "interval_start": interval_start,
+                    "interval_end": interval_end,
+                    "connected_account": account_id,
+                    "timezone": timezone,
+                },
+                "report_type": report_type,
+                "status": "succeeded",
+                "succeeded_at": now,
+                "error": None,
+                "result": {
+                    "id": file_id,
+                    "object": "file",
+                    "filename": f"{file_id}.csv",
+                    "purpose": "finance_report_run",
+                    "size": len(csv_text.encode()),
+                    "type": "csv",
+                    "url": f"https://files.stripe.com/v1/files/{file_id}/contents",
+                },
+                "_demo_key": idempotency_key,
+            }
+            record.data.setdefault("_demo_report_files", {})[file_id] = csv_text
+            record.save(update_fields=["data"])
+        return self._public(runs[run_id])
+
+    def retrieve_report_run(self, run_id: str) -> dict[str, Any]:
+        from payments.models import DemoStripeAccount
+
+        record = DemoStripeAccount.objects.filter(data___demo_report_runs__has_key=run_id).first()
+        if record is None:
+            raise GatewayError(f"No such report run: '{run_id}'", code="resource_missing")
+        return self._public(record.data["_demo_report_runs"][run_id])
+
+    def download_report_file(self, url: str) -> str:
+        from payments.models import DemoStripeAccount
+
+        parts = url.rstrip("/").split("/")
+        file_id = parts[-2] if parts[-1] == "contents" else parts[-1]
+        record = DemoStripeAccount.objects.filter(data___demo_report_files__has_key=file_id).first()
+        if record is None:
+            raise GatewayError(f"No such file: '{file_id}'", code="resource_missing")
+        return str(record.data["_demo_report_files"][file_id])
+
+    # Payout composition -------------------------------------------------------------------
+    def _payout_contents(self, account_id: str) -> tuple[list[Any], int]:
+        """The account's paid demo checkouts (locked) whose charge or refund no payout holds
+        yet, and their net: charges less our fee, less refunds of them."""
+        from payments.models import DemoStripeCheckout
+
+        held = []
+        net = 0
+        rows = DemoStripeCheckout.objects.select_for_update().filter(
+            data__contains={"_demo": {"account_id": account_id}}
+        )
+        for row in rows.order_by("pk"):
+            demo = row.data["_demo"]
+            charge = demo.get("charge")
+            if not charge:
+                continue
+            kept = charge["amount"] - (charge.get("application_fee_amount") or 0)
+            payment = not demo.get("paid_out")
+            refund = bool(charge.get("refunded")) and not demo.get("refund_paid_out")
+            if payment or refund:
+                held.append((row, payment, refund, kept))
+                net += (kept if payment else 0) - (kept if refund else 0)
+        return held, net
+
+    def _payout_record(
+        self, data: dict[str, Any], payout: dict[str, Any], held: list[Any], net: int
+    ) -> None:
+        """Keep the payout's balance transactions, shaped like Stripe's, on the demo account;
+        a paid payout marks the charges and refunds it holds as paid out."""
+        paid = payout["status"] == "paid"
+        currency = payout["currency"]
+
+        def txn(type_: str, amount: int, created: int, source: Any, **extra: Any):
+            return {
+                "id": "txn_demo" + secrets.token_hex(12),
+                "object": "balance_transaction",
+                "amount": amount,
+                "available_on": created,
+                "created": created,
+                "currency": currency,
+                "description": extra.pop("description", None),
+                "fee": 0,
+                "fee_details": [],
+                "net": amount,
+                "reporting_category": extra.pop("reporting_category", type_),
+                "source": source,
+                "status": "available",
+                "type": type_,
+            }
+
+        lines = []
+        for row, payment, refund, kept in held:
+            demo = row.data["_demo"]
+            charge = demo["charge"]
+            py_id = demo.setdefault("connected_payment_id", "py_demo" + secrets.token_hex(12))
+            if payment:
+                source = {
+                    "id": py_id,
+                    "object": "charge",
+                    "amount": kept,
+                    "currency": currency,
+                    "source_transfer": {
+                        "id": "tr_demo" + secrets.token_hex(12),
+                        "object": "transfer",
+                        "amount": kept,
+                        "destination": charge.get("on_behalf_of"),
+                        "source_transaction": charge["id"],
+                    },
+                }
+                lines.append(
+                    txn("payment", kept, charge["created"], source, reporting_category="charge")
+                )
+            if refund:
+                refunded = (charge.get("refunds") or {}).get("data") or [{}]
+                source = {
+                    "id": "pyr_demo" + secrets.token_hex(12),
+                    "object": "refund",
+                    "amount": kept,
+                    "charge": py_id,
+                    "currency": currency,
+                }
+                created = refunded[0].get("created") or payout["created"]
+                lines.append(
+                    txn("payment_refund", -kept, created, source, reporting_category="refund")
+                )
+            if paid:
+                if payment:
+                    demo["paid_out"] = payout["id"]
+                if refund:
+                    demo["refund_paid_out"] = payout["id"]
+            row.save(update_fields=["data"])
+        if payout["amount"] != net:
+            lines.append(
+                txn(
+                    "adjustment",
+                    payout["amount"] - net,
+                    payout["created"],
+                    None,
+                    description="Demo balance adjustment",
+                )
+            )
+        lines.append(
+            txn(
+                "payout",
+                -payout["amount"],
+                payout["created"],
+                payout["id"],
+                description="STRIPE PAYOUT",
+            )
+        )
+        data.setdefault("_demo_payout_transactions", {})[payout["id"]] = lines
+
+    def list_payout_transactions(self, *, account_id: str, payout_id: str) -> list[dict[str, Any]]:
+        record = self._load(account_id)
+        found = record.data.get("_demo_payout_transactions", {}).get(payout_id)
+        if found is None:
+            return []
+        return [dict(line) for line in found]
 
 
 def get_gateway() -> StripeGateway | DemoGateway:

@@ -89,3 +89,48 @@ def daily_report_email_send(self, report_id: int, recipients: list[str]) -> None
         daily_report_email_deliver(report_id=report_id, recipients=recipients)
     except OSError as exc:  # SMTP and connection errors
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=30, acks_late=True)
+def stripe_report_poll_task(self, run_id: int) -> str:
+    """Reports from Stripe: create the run, then look every 10 s (about 30 tries) until Stripe
+    says succeeded (the file is stored) or failed; a run still pending after that fails."""
+    from payments.stripe_api import GatewayError
+    from payments.stripe_reports import (
+        POLL_COUNTDOWN,
+        ReportPending,
+        stripe_report_fail,
+        stripe_report_poll,
+    )
+
+    try:
+        outcome = stripe_report_poll(run_id=run_id)
+        if outcome == "pending":
+            raise ReportPending(run_id)
+    except (ReportPending, GatewayError) as exc:
+        if self.request.retries >= self.max_retries:
+            stripe_report_fail(
+                run_id=run_id,
+                error=str(exc) if isinstance(exc, GatewayError) else "Stripe took too long.",
+            )
+            return "failed"
+        countdown = POLL_COUNTDOWN if isinstance(exc, ReportPending) else backoff(0)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    return outcome
+
+
+@shared_task(bind=True, max_retries=6, acks_late=True)
+def payout_composition_sync_task(self, payout_id: int) -> int:
+    """What a paid payout contains, from Stripe's balance transactions (payments/payout_sync.py)."""
+    from payments.models import Payout
+    from payments.payout_sync import payout_composition_sync
+    from payments.stripe_api import GatewayError
+
+    payout = Payout.objects.get(pk=payout_id)
+    try:
+        return len(payout_composition_sync(payout=payout))
+    except GatewayError as exc:
+        if self.request.retries >= self.max_retries:
+            logger.error("Payout %s composition keeps failing: %s", payout_id, exc)
+            return 0
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
