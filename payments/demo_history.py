@@ -164,3 +164,13 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
         ],
     )
     return len(payments)
+
+
+def build_reports(*, organization: Organization, days: int = 21) -> None:
+    """The daily reconciliation reports of the history's days (replaced on each run)."""
+    from payments.reports import daily_report_build
+
+    today = timezone.localdate(timezone=organization.time_zone)
+    for back in range(days, 0, -1):
+        daily_report_build(organization=organization, day=today - timedelta(days=back))
+

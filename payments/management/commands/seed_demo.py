@@ -67,6 +67,7 @@ class Command(BaseCommand):
         self._seed_ticket(organization, teams["Service"])
         if not options["no_history"]:
             history.seed(organization=organization, team=teams["Service"], days=21)
+            history.build_reports(organization=organization, days=21)
         self.stdout.write(self.style.SUCCESS(f"Demo dealership: {organization.name}"))
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for email, _, _, role, _ in DEMO_PEOPLE:
