@@ -173,4 +173,3 @@ def build_reports(*, organization: Organization, days: int = 21) -> None:
     today = timezone.localdate(timezone=organization.time_zone)
     for back in range(days, 0, -1):
         daily_report_build(organization=organization, day=today - timedelta(days=back))
-
