@@ -49,3 +49,8 @@ e2e: install
 
 clean:
 	rm -rf $(VENV) .tools node_modules staticfiles .pytest_cache .ruff_cache
+
+# Benchmarks (bench/README.md): small scale; FULL=1 for issue 6 scale; RECORD=1 appends to bench/RESULTS.md.
+.PHONY: bench
+bench: install
+	$(PY) bench/run.py $(if $(FULL),--full) $(if $(RECORD),--record)
