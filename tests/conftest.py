@@ -30,6 +30,17 @@ def _clear_cache():
 
 
 @pytest.fixture
+def eager_retries():
+    """Let eager Celery run retries in turn (as a worker would, without the wait)."""
+    from expertconnect.celery import app
+
+    before = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
 def password():
     return PASSWORD
 

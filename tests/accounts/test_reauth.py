@@ -1,25 +1,16 @@
 """Sensitive actions ask for the password again when the last check is older than five minutes."""
 
 import pytest
-from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 
 from teams.roles import Role
 from tests.factories import PASSWORD, MembershipFactory
+from tests.helpers import age_password_check
 
 
 @pytest.fixture
 def signed_in_admin(client, organization, admin_membership):
     client.post("/accounts/login/", {"login": admin_membership.user.email, "password": PASSWORD})
     return client
-
-
-def age_password_check(client, seconds):
-    session = client.session
-    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
-    for record in records:
-        record["at"] -= seconds
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
-    session.save()
 
 
 @pytest.fixture

@@ -27,17 +27,6 @@ def use_twilio(settings):
 
 
 @pytest.fixture
-def eager_retries():
-    """Let eager Celery run retries in turn (as a worker would, without the wait)."""
-    from expertconnect.celery import app
-
-    before = app.conf.task_eager_propagates
-    app.conf.task_eager_propagates = False
-    yield
-    app.conf.task_eager_propagates = before
-
-
-@pytest.fixture
 def twilio_api():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock

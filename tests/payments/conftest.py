@@ -21,17 +21,6 @@ REAL_KEYS = {
 
 
 @pytest.fixture
-def eager_retries():
-    """Let eager Celery run retries in turn (as a worker would, without the wait)."""
-    from expertconnect.celery import app
-
-    before = app.conf.task_eager_propagates
-    app.conf.task_eager_propagates = False
-    yield
-    app.conf.task_eager_propagates = before
-
-
-@pytest.fixture
 def real_keys(settings):
     """Stripe test-mode keys and the two webhook signing secrets: the real gateway."""
     for name, value in REAL_KEYS.items():

@@ -27,6 +27,7 @@ from payments.stripe_api import DemoGateway, GatewayError
 from teams.models import AuditLog
 from teams.roles import Role
 from tests.factories import PASSWORD, MembershipFactory
+from tests.helpers import age_password_check
 
 URL = "/o/lakeside/admin/payouts/"
 SETTINGS_ACTIONS = [
@@ -66,17 +67,6 @@ def sign_in(client, membership):
     )
     assert response.status_code == 302
     return client
-
-
-def age_password_check(client, seconds):
-    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
-
-    session = client.session
-    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
-    for record in records:
-        record["at"] -= seconds
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
-    session.save()
 
 
 def schedule_data(**overrides):

@@ -17,8 +17,8 @@ from payments.models import PaymentRequest, Refund
 from payments.stripe_api import DEMO_CARD_SUCCESS, DemoGateway, GatewayError, webhook_secret
 from teams.models import AuditLog
 from teams.roles import Capability, Role
-from tests.accounts.test_reauth import age_password_check
 from tests.factories import PASSWORD, MembershipFactory, TeamFactory
+from tests.helpers import age_password_check
 from tests.payments import stripe_fixtures as sf
 from tickets.models import TimelineEntry
 
