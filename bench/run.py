@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -19,20 +20,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
 from bench.common import ACCT, BENCH, DATABASE_URL, ENV, PROCS, REDIS_URL, ROOT, VENV, WORK, log
 
-SCENARIOS = ["1", "2", "3", "4", "5"]
+# Scenario number -> (module of bench/, its run(full, org) -> dict, report(dict) -> markdown
+# lines, ok(dict) -> whether the issue's goals are met).
+SCENARIO_FUNCTIONS = {
+    "1": ("webhooks", "intake", "intake_report", "intake_ok"),
+    "2": ("webhooks", "processing", "processing_report", "processing_ok"),
+    "3": ("payments_tab", "run", "report", "ok"),
+    "4": ("reports", "run", "report", "ok"),
+    "5": ("reminders", "run", "report", "ok"),
+}
 
 
-def scenarios():
-    """Scenario number → (title, run(full, org) → dict, report(dict) → lines, ok(dict))."""
-    from bench import payments_tab, reminders, reports, webhooks
-
-    return {
-        "1": (webhooks.intake, webhooks.intake_report, webhooks.intake_ok),
-        "2": (webhooks.processing, webhooks.processing_report, webhooks.processing_ok),
-        "3": (payments_tab.run, payments_tab.report, payments_tab.ok),
-        "4": (reports.run, reports.report, reports.ok),
-        "5": (reminders.run, reminders.report, reminders.ok),
-    }
+def scenario(number: str):
+    module_name, *names = SCENARIO_FUNCTIONS[number]
+    module = importlib.import_module(f"bench.{module_name}")
+    return [getattr(module, name) for name in names]
 
 
 def setup_database():
@@ -70,11 +72,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true", help="the issue's scale")
     parser.add_argument("--record", action="store_true", help="append to bench/RESULTS.md")
-    parser.add_argument("--only", action="append", choices=SCENARIOS, help="repeatable")
+    parser.add_argument(
+        "--only", action="append", choices=list(SCENARIO_FUNCTIONS), help="repeatable"
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
-    chosen = args.only or SCENARIOS
+    chosen = args.only or list(SCENARIO_FUNCTIONS)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"## {'FULL' if args.full else 'small'} scale, {when}",
@@ -86,9 +90,8 @@ def main() -> None:
     try:
         log(f"database {DATABASE_URL}, redis {REDIS_URL}")
         org = setup_database()
-        table = scenarios()
         for number in chosen:
-            run, report, ok = table[number]
+            run, report, ok = scenario(number)
             result = run(args.full, org)
             lines += report(result)
             print("\n".join(report(result)), flush=True)
