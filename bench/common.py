@@ -145,9 +145,13 @@ def wrk(
     return data
 
 
-def gunicorn(wsgi: str, port: int, name: str, settings: str | None = None) -> subprocess.Popen:
+def gunicorn(
+    wsgi: str, port: int, name: str, settings: str | None = None, extra_env: dict | None = None
+) -> subprocess.Popen:
     """``wsgi`` served the production way: gunicorn, 2 sync workers."""
-    env = {**ENV, "DJANGO_SETTINGS_MODULE": settings} if settings else ENV
+    env = {**ENV, **(extra_env or {})}
+    if settings:
+        env["DJANGO_SETTINGS_MODULE"] = settings
     cmd = [str(VENV / "gunicorn"), wsgi, "-w", "2", "-b", f"127.0.0.1:{port}"]
     return start(cmd, name, env=env)
 

@@ -42,9 +42,10 @@ def setup_database():
         common.db_admin(f'CREATE DATABASE "{common.db_name()}"')
     except Exception as exc:
         log(f"create database: {exc}".strip())
-    subprocess.run(
-        [str(VENV / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=ENV, check=True
-    )
+    for command in (["migrate"], ["collectstatic", "--noinput"]):  # production settings
+        subprocess.run(
+            [str(VENV / "python"), "manage.py", *command, "-v", "0"], cwd=ROOT, env=ENV, check=True
+        )
     import django
 
     django.setup()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from payments.models import PaymentRequest, Payout, Refund
 from payments.money import platform_fee
+from payments.selectors import payments_changed
 from teams.models import Membership, Organization, Team
 from tickets import services as ticket_services
 
@@ -163,6 +164,7 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
             "payout",
         ],
     )
+    payments_changed(organization.pk)
     return len(payments)
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce
 
 from payments.models import ConnectedAccount, PaymentRequest, Payout
 from teams.models import Membership, Organization
 from teams.roles import Role
+from tickets.models import Customer
 
 
 def connected_account(*, organization: Organization) -> ConnectedAccount | None:
@@ -87,14 +94,23 @@ def parse_search_amount(text: str) -> int | None:
     return units * 100 + int(cents.ljust(2, "0"))
 
 
-def _search(queryset: QuerySet[PaymentRequest], text: str) -> QuerySet[PaymentRequest]:
+def _search(
+    queryset: QuerySet[PaymentRequest], text: str, organization_id: int
+) -> QuerySet[PaymentRequest]:
+    """Payments whose customer's name or phone, or whose own reference, number, amount or
+    Stripe ids match ``text``. Two indexed lookups joined by UNION (customers through the
+    trigram indexes on their name and phone; the payment's own columns through theirs), so
+    a search costs what it finds, not the size of the organization's history."""
     text = " ".join(text.split())
     if not text:
         return queryset
-    condition = (
-        Q(ticket__customer__name__icontains=text)
-        | Q(reference__iexact=text)
-        | Q(reference__icontains=text)
+    customers = Q(name__icontains=text)
+    if _PHONE.match(text):
+        digits = "".join(c for c in text if c.isdigit())
+        if len(digits) >= 4:
+            customers |= Q(mobile_phone__contains=digits)
+    own = (
+        Q(reference__icontains=text)
         | Q(posted_reference__iexact=text)
         | Q(payment_intent_id=text)
         | Q(charge_id=text)
@@ -102,20 +118,23 @@ def _search(queryset: QuerySet[PaymentRequest], text: str) -> QuerySet[PaymentRe
     )
     number = _DISPLAY_NUMBER.match(text)
     if number:
-        condition |= Q(pk=int(number.group(1)))
+        own |= Q(pk=int(number.group(1)))
     amount = parse_search_amount(text)
     if amount is not None:
-        condition |= Q(amount_cents=amount)
-    if _PHONE.match(text):
-        digits = "".join(c for c in text if c.isdigit())
-        if len(digits) >= 4:
-            condition |= Q(ticket__customer__mobile_phone__contains=digits)
-    return queryset.filter(condition)
+        own |= Q(amount_cents=amount)
+    scope = PaymentRequest.objects.filter(organization_id=organization_id)
+    by_customer = scope.filter(
+        ticket__customer__in=Customer.objects.filter(
+            customers, organization_id=organization_id
+        ).values("pk")
+    ).values("pk")
+    return queryset.filter(pk__in=by_customer.union(scope.filter(own).values("pk")))
 
 
 def payments_filter(
-    queryset: QuerySet[PaymentRequest], *, filters: PaymentFilters, zone: str
+    queryset: QuerySet[PaymentRequest], *, organization: Organization, filters: PaymentFilters
 ) -> QuerySet[PaymentRequest]:
+    zone = str(organization.time_zone)
     if filters.date_from or filters.date_to:
         start, end = local_day_bounds(
             filters.date_from or filters.date_to,  # type: ignore[arg-type]
@@ -137,7 +156,7 @@ def payments_filter(
     elif filters.posted == "no":
         queryset = queryset.filter(posted_at__isnull=True)
     if filters.q:
-        queryset = _search(queryset, filters.q)
+        queryset = _search(queryset, filters.q, organization.pk)
     return queryset
 
 
@@ -163,10 +182,49 @@ def payments_totals(queryset: QuerySet[PaymentRequest]) -> dict[str, int]:
     )
 
 
-def encode_cursor(payment: PaymentRequest) -> str:
-    """The keyset position after ``payment``: its creation time (µs since the epoch) and id."""
-    micros = int(payment.created_at.timestamp()) * 1_000_000 + payment.created_at.microsecond
-    return f"{micros}_{payment.pk}"
+# The totals of a filtered set are kept in the cache under the organization's payments
+# version, which every change of one of its payments replaces (payments_changed, called on
+# save and delete): a page or a poll reads them instead of summing the whole history again.
+TOTALS_TTL = 6 * 3600
+
+
+def _version_key(organization_id: int) -> str:
+    return f"payments:version:{organization_id}"
+
+
+def payments_changed(organization_id: int) -> None:
+    """Retire the cached totals of the organization: now, and again once the transaction
+    commits (a page computing totals between the two would otherwise keep the old ones)."""
+
+    def bump() -> None:
+        cache.set(_version_key(organization_id), uuid.uuid4().hex, None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def payments_totals_cached(
+    queryset: QuerySet[PaymentRequest], *, organization_id: int, scope: str
+) -> dict[str, int]:
+    """``payments_totals(queryset)``, from the cache while none of the organization's payments
+    changed. ``scope`` names the set exactly (the member's teams, the filters, the zone).
+    Without a cache shared by every process (settings.SHARED_CACHE), computed each time."""
+    if not settings.SHARED_CACHE:
+        return payments_totals(queryset)
+    version = cache.get_or_set(_version_key(organization_id), lambda: uuid.uuid4().hex, None)
+    digest = hashlib.sha256(f"{organization_id}|{version}|{scope}".encode()).hexdigest()
+    key = f"payments:totals:{digest}"
+    totals = cache.get(key)
+    if totals is None:
+        totals = payments_totals(queryset)
+        cache.set(key, totals, TOTALS_TTL)
+    return totals
+
+
+def encode_cursor(created_at: datetime, pk: int) -> str:
+    """The keyset position after a row: its creation time (µs since the epoch) and id."""
+    micros = int(created_at.timestamp()) * 1_000_000 + created_at.microsecond
+    return f"{micros}_{pk}"
 
 
 def decode_cursor(text: str) -> tuple[datetime, int] | None:
@@ -180,20 +238,51 @@ def decode_cursor(text: str) -> tuple[datetime, int] | None:
     return at, pk
 
 
+# What a page of the list reads: the table's columns as values, not four models per row
+# (the phone as stored, E.164 text: the view formats it once).
+PAGE_FIELDS = (
+    "pk",
+    "created_at",
+    "status",
+    "currency",
+    "amount_cents",
+    "fee_cents",
+    "net_cents",
+    "refunded_cents",
+    "description",
+    "reference",
+    "posted_at",
+    "posted_reference",
+)
+PAGE_COLUMNS = {
+    "customer_name": F("ticket__customer__name"),
+    "customer_phone": Cast("ticket__customer__mobile_phone", CharField()),
+    "team_name": F("team__name"),
+    "advisor_name": F("created_by__full_name"),
+    "advisor_email": F("created_by__email"),
+}
+
+
+def keyset_after(at: datetime, pk: int) -> Q:
+    """The rows after position (``at``, ``pk``) in the list's order (newest first). The
+    ``created_at <= at`` bound is what lets PostgreSQL start the index scan at the position
+    instead of filtering every newer row (an OR alone is not an index condition)."""
+    return Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(pk__lt=pk))
+
+
 def payments_page(
     queryset: QuerySet[PaymentRequest], *, cursor: str = "", size: int = PAGE_SIZE
-) -> tuple[list[PaymentRequest], str]:
-    """One keyset page, newest first (created_at desc, id desc), and the cursor of the next
-    page ("" when this is the last). One query whatever the page size."""
+) -> tuple[list[dict[str, Any]], str]:
+    """One keyset page, newest first (created_at desc, id desc), as PAGE_FIELDS and
+    PAGE_COLUMNS values, and the cursor of the next page ("" when this is the last). One
+    query whatever the page size."""
     position = decode_cursor(cursor) if cursor else None
     if position is not None:
-        at, pk = position
-        queryset = queryset.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
+        queryset = queryset.filter(keyset_after(*position))
     rows = list(
-        queryset.select_related("ticket__customer", "team", "created_by", "posted_by").order_by(
-            "-created_at", "-pk"
-        )[: size + 1]
+        queryset.order_by("-created_at", "-pk").values(*PAGE_FIELDS, **PAGE_COLUMNS)[: size + 1]
     )
     more = len(rows) > size
     rows = rows[:size]
-    return rows, encode_cursor(rows[-1]) if more and rows else ""
+    last = rows[-1] if more and rows else None
+    return rows, encode_cursor(last["created_at"], last["pk"]) if last else ""

@@ -7,8 +7,10 @@ and their fate): tickets never imports payments.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -31,6 +33,13 @@ class Customer(models.Model):
             models.UniqueConstraint(
                 fields=["organization", "mobile_phone"], name="customer_phone_unique"
             )
+        ]
+        indexes = [
+            # The Payments tab's search: any part of a name or a number (pg_trgm).
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm"),
+            GinIndex(
+                fields=["mobile_phone"], opclasses=["gin_trgm_ops"], name="customer_phone_trgm"
+            ),
         ]
 
     def __str__(self) -> str:

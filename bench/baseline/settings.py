@@ -1,5 +1,7 @@
 """The intake floor: bare Django, no app, no middleware; one view, one INSERT."""
 
+import os
+
 import environ
 
 env = environ.Env()
@@ -13,3 +15,10 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = 60  # as the app's production settings
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 USE_TZ = True
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [os.path.join(os.path.dirname(__file__), "templates")],
+    }
+]
+TIME_ZONE = "America/Chicago"

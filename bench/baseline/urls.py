@@ -1,5 +1,6 @@
 from django.urls import path
 
+from bench.baseline.floor import payments
 from bench.baseline.views import store
 
-urlpatterns = [path("webhooks/stripe/", store)]
+urlpatterns = [path("webhooks/stripe/", store), path("payments/", payments)]

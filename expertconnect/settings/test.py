@@ -18,6 +18,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "accounts.sms.LocmemBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SHARED_CACHE = True  # one process: the tests exercise what Redis holds in production
 
 # Tasks run inline unless a test starts a real worker (tests/accounts/test_celery_worker.py).
 CELERY_TASK_ALWAYS_EAGER = True

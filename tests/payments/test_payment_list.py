@@ -26,7 +26,7 @@ def local(*args):
 
 
 def numbers(response):
-    return [row["payment"].pk for row in response.context["rows"]]
+    return [row["pk"] for row in response.context["rows"]]
 
 
 @pytest.fixture
