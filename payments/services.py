@@ -808,9 +808,15 @@ def payment_request_sync_session(
 # Reminders --------------------------------------------------------------------------------
 
 
-def payment_reminders_due(*, now=None, limit: int = 500) -> list[int]:
-    """Ids of unpaid requests whose organization's reminder delay has passed, not reminded yet."""
-    from django.db.models import DurationField, F, Func
+def payment_reminders_due(
+    *, now=None, after: tuple[datetime, int] | None = None, limit: int = 1000
+) -> list[tuple[datetime, int]]:
+    """Unpaid requests whose organization's reminder delay has passed, not reminded yet: a
+    keyset page of their keys (created_at, id), oldest first, after the key ``after``.
+
+    Served by the partial index ``payment_request_reminder_due`` (created_at of the open,
+    unreminded requests): each page is a range scan of it from ``after``."""
+    from django.db.models import DurationField, F, Func, Q
 
     now = now or timezone.now()
     delay = Func(
@@ -818,40 +824,50 @@ def payment_reminders_due(*, now=None, limit: int = 500) -> list[int]:
         template="make_interval(hours => %(expressions)s)",
         output_field=DurationField(),
     )
-    return list(
-        PaymentRequest.objects.filter(
-            status=PaymentRequest.Status.OPEN,
-            reminder_sent_at__isnull=True,
-            organization__connected_account__reminder_after_hours__isnull=False,
-            ticket__customer__opted_out_at__isnull=True,
+    due = PaymentRequest.objects.filter(
+        status=PaymentRequest.Status.OPEN,
+        reminder_sent_at__isnull=True,
+        organization__connected_account__reminder_after_hours__isnull=False,
+        ticket__customer__opted_out_at__isnull=True,
+    )
+    if after is not None:
+        created_at, pk = after
+        due = due.filter(created_at__gte=created_at).filter(
+            Q(created_at__gt=created_at) | Q(pk__gt=pk)
         )
-        .annotate(due_at=F("created_at") + delay)
+    return list(
+        due.annotate(due_at=F("created_at") + delay)
         .filter(due_at__lte=now)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
+        .order_by("created_at", "pk")
+        .values_list("created_at", "pk")[:limit]
     )
 
 
 @transaction.atomic
 def payment_reminder_send(*, request_id: int) -> bool:
-    """Text one reminder for an unpaid request, once: the conditional update claims it, so two
-    beat runs or two workers never send the same reminder twice."""
+    """Text one reminder for an unpaid request, once. The claim (``reminder_sent_at`` set on
+    the row locked while still open and unreminded) commits with the SMS row, so overlapping
+    beat runs and two workers never send the same reminder twice. A row another transaction
+    holds is skipped, not waited for: that one reminds it, or a retry or the next beat run
+    does, so two workers given the same ids share them instead of queueing on each row."""
     from accounts.services import sms_queue
 
-    claimed = PaymentRequest.objects.filter(
-        pk=request_id, status=PaymentRequest.Status.OPEN, reminder_sent_at__isnull=True
-    ).update(reminder_sent_at=timezone.now())
-    if not claimed:
-        return False
-    request = PaymentRequest.objects.select_related("organization", "ticket__customer").get(
-        pk=request_id
+    request = (
+        PaymentRequest.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("organization", "ticket__customer")
+        .filter(pk=request_id, status=PaymentRequest.Status.OPEN, reminder_sent_at__isnull=True)
+        .first()
     )
+    if request is None:
+        return False
+    request.reminder_sent_at = timezone.now()
     customer = request.ticket.customer
     if customer.opted_out:
+        request.save(update_fields=["reminder_sent_at"])
         return False
     body = _("Reminder from %(sms)s") % {"sms": _request_sms_body(request)}
     request.sms = sms_queue(to=str(customer.mobile_phone), body=body)
-    request.save(update_fields=["sms"])
+    request.save(update_fields=["reminder_sent_at", "sms"])
     payment_request_timeline(request, "payment_request.reminded")
     return True
 

@@ -59,15 +59,48 @@ def demo_deliver_event(self, url: str, event: dict) -> int:
     return response.status_code
 
 
+# Reminders: the beat run pages through every due request and hands them out in batches, which
+# the worker's processes send in parallel. A batch is idempotent (each reminder is claimed in
+# its own transaction with its SMS row), so overlapping beat runs may hand out the same ids.
+REMINDERS_PAGE = 1000
+REMINDERS_BATCH = 100
+
+
 @shared_task(acks_late=True)
 def payment_reminders_send() -> int:
-    """Beat, every 15 minutes: one reminder per unpaid request whose delay has passed."""
-    from payments.services import payment_reminder_send, payment_reminders_due
+    """Beat, every 15 minutes: one reminder per unpaid request whose delay has passed, all of
+    them (keyset pages of the due requests, ``REMINDERS_BATCH`` ids a task). Returns how many
+    were handed out."""
+    from django.utils import timezone
 
-    sent = 0
-    for request_id in payment_reminders_due():
-        sent += payment_reminder_send(request_id=request_id)
-    return sent
+    from payments.services import payment_reminders_due
+
+    now = timezone.now()
+    queued = 0
+    after = None
+    while page := payment_reminders_due(now=now, after=after, limit=REMINDERS_PAGE):
+        ids = [pk for _created_at, pk in page]
+        for start in range(0, len(ids), REMINDERS_BATCH):
+            payment_reminders_send_batch.delay(ids[start : start + REMINDERS_BATCH])
+        queued += len(ids)
+        if len(page) < REMINDERS_PAGE:
+            break
+        after = page[-1]
+    return queued
+
+
+@shared_task(bind=True, max_retries=6, acks_late=True)
+def payment_reminders_send_batch(self, request_ids: list[int]) -> int:
+    """Remind these requests (those still due: the others are skipped); a database error
+    retries the batch with backoff, and what was sent before it is not sent again."""
+    from django.db import DatabaseError
+
+    from payments.services import payment_reminder_send
+
+    try:
+        return sum(payment_reminder_send(request_id=pk) for pk in request_ids)
+    except DatabaseError as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
 @shared_task(acks_late=True)

@@ -1,24 +1,60 @@
 """Reminders: one text per unpaid request after the organization's delay, never twice."""
 
 import re
+import secrets
 import threading
 from datetime import timedelta
 
 import pytest
 import responses
-from django.db import connection
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts import sms
-from payments import services
+from payments import services, tasks
 from payments.models import ConnectedAccount, PaymentRequest
-from payments.tasks import payment_reminders_send
+from payments.tasks import payment_reminders_send, payment_reminders_send_batch
+from teams.models import Organization
 from tickets.models import Customer, TimelineEntry
 
 
 def age(request, hours):
     PaymentRequest.objects.filter(pk=request.pk).update(
         created_at=timezone.now() - timedelta(hours=hours)
+    )
+
+
+def due_ids():
+    return [pk for _created_at, pk in services.payment_reminders_due()]
+
+
+def more_due_requests(like: PaymentRequest, n: int) -> list[int]:
+    """``n`` more open requests on the same ticket, all past the delay (bulk: nothing texted)."""
+    created = timezone.now() - timedelta(hours=48)
+    rows = PaymentRequest.objects.bulk_create(
+        PaymentRequest(
+            organization_id=like.organization_id,
+            ticket_id=like.ticket_id,
+            team_id=like.team_id,
+            created_by_id=like.created_by_id,
+            amount_cents=5000 + i,
+            currency=like.currency,
+            description=f"Part {i}",
+            token=secrets.token_urlsafe(24),
+            fee_cents=like.fee_cents,
+            created_at=created + timedelta(seconds=i % 7),  # ties: the keyset breaks them by id
+        )
+        for i in range(n)
+    )
+    return [row.pk for row in rows]
+
+
+def reminders_per_request() -> dict[int, int]:
+    return dict(
+        TimelineEntry.objects.filter(event="payment_request.reminded")
+        .values_list("data__payment_request_id")
+        .annotate(count=Count("id"))
     )
 
 
@@ -44,18 +80,18 @@ def test_the_delay_is_the_organizations_and_can_be_off(payment_request):
     account.reminder_after_hours = 2
     account.save()
     age(payment_request, 3)
-    assert services.payment_reminders_due() == [payment_request.pk]
+    assert due_ids() == [payment_request.pk]
 
     account.reminder_after_hours = None
     account.save()
-    assert services.payment_reminders_due() == []
+    assert due_ids() == []
 
 
 @pytest.mark.parametrize("status", ["paid", "cancelled", "refunded"])
 def test_settled_requests_get_no_reminder(payment_request, status):
     age(payment_request, 48)
     PaymentRequest.objects.filter(pk=payment_request.pk).update(status=status)
-    assert services.payment_reminders_due() == []
+    assert due_ids() == []
 
 
 def test_opted_out_customers_get_no_reminder(payment_request):
@@ -63,7 +99,7 @@ def test_opted_out_customers_get_no_reminder(payment_request):
     Customer.objects.filter(pk=payment_request.ticket.customer_id).update(
         opted_out_at=timezone.now()
     )
-    assert services.payment_reminders_due() == []
+    assert due_ids() == []
 
 
 @pytest.fixture
@@ -93,6 +129,119 @@ def test_two_workers_at_once_send_one_reminder(webhook_sink, payment_request):
         thread.join()
     assert sorted(results) == [False, True]
     assert TimelineEntry.objects.filter(event="payment_request.reminded").count() == 1
+
+
+def test_one_beat_run_reminds_every_due_request_not_only_the_first_500(
+    payment_request, monkeypatch
+):
+    monkeypatch.setattr(tasks, "REMINDERS_PAGE", 250)
+    age(payment_request, 48)
+    ids = [payment_request.pk, *more_due_requests(payment_request, 600)]
+
+    assert payment_reminders_send() == 601  # two full keyset pages and a partial one
+    assert reminders_per_request() == dict.fromkeys(ids, 1)
+    assert not PaymentRequest.objects.filter(reminder_sent_at__isnull=True).exists()
+    assert payment_reminders_send() == 0
+
+
+def test_the_due_requests_are_paged_by_key_oldest_first(payment_request):
+    age(payment_request, 72)
+    ids = [payment_request.pk, *more_due_requests(payment_request, 9)]
+    created = dict(PaymentRequest.objects.values_list("pk", "created_at"))
+    keys = services.payment_reminders_due()
+    assert keys == sorted((created[pk], pk) for pk in ids)
+    pages, after = [], None
+    while page := services.payment_reminders_due(after=after, limit=3):
+        pages.append([pk for _created_at, pk in page])
+        after = page[-1]
+    assert [len(page) for page in pages] == [3, 3, 3, 1]
+    assert [pk for page in pages for pk in page] == [pk for _created_at, pk in keys]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_beat_runs_send_each_reminder_once(
+    webhook_sink, payment_request, monkeypatch
+):
+    """Both runs hand out the same ids (small pages and batches: many of them), at once."""
+    monkeypatch.setattr(tasks, "REMINDERS_PAGE", 7)
+    monkeypatch.setattr(tasks, "REMINDERS_BATCH", 3)
+    age(payment_request, 48)
+    ids = [payment_request.pk, *more_due_requests(payment_request, 40)]
+    sms.outbox.clear()
+    barrier = threading.Barrier(2)
+
+    def beat_run():
+        barrier.wait()
+        try:
+            payment_reminders_send()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=beat_run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert reminders_per_request() == dict.fromkeys(ids, 1)
+    assert len(sms.outbox) == len(ids)
+    assert len({m.body for m in sms.outbox}) == len(ids)  # one text per request's link
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_another_transaction_holds_is_skipped_not_waited_for(
+    webhook_sink, payment_request
+):
+    age(payment_request, 48)
+
+    def hold(model, pk):
+        held, release = threading.Event(), threading.Event()
+
+        def holder():
+            try:
+                with transaction.atomic():
+                    model.objects.select_for_update().get(pk=pk)
+                    held.set()
+                    release.wait(10)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        assert held.wait(10)
+        return release, thread
+
+    release, thread = hold(PaymentRequest, payment_request.pk)
+    assert services.payment_reminder_send(request_id=payment_request.pk) is False
+    release.set()
+    thread.join()
+    assert due_ids() == [payment_request.pk]  # not claimed: the next run reminds it
+
+    # Only the request's row is locked: its organization's row held elsewhere is no obstacle.
+    release, thread = hold(Organization, payment_request.organization_id)
+    try:
+        assert services.payment_reminder_send(request_id=payment_request.pk) is True
+    finally:
+        release.set()
+        thread.join()
+    assert reminders_per_request() == {payment_request.pk: 1}
+
+
+def test_a_batch_retries_on_a_database_error_and_sends_the_rest_once(
+    payment_request, monkeypatch, eager_retries
+):
+    age(payment_request, 48)
+    ids = [payment_request.pk, *more_due_requests(payment_request, 4)]
+    send, failures = services.payment_reminder_send, [ids[2]]
+
+    def flaky(*, request_id):
+        if request_id in failures:
+            failures.remove(request_id)
+            raise OperationalError("server closed the connection unexpectedly")
+        return send(request_id=request_id)
+
+    monkeypatch.setattr(services, "payment_reminder_send", flaky)
+    payment_reminders_send_batch.apply(args=[ids])  # eager: the retry runs in turn
+    assert reminders_per_request() == dict.fromkeys(ids, 1)
 
 
 def test_admin_sets_the_reminder_delay_on_the_payout_settings_page(
