@@ -77,6 +77,7 @@ def build(organization, *, payments: int, busy_day_payments: int, seed: int = 3)
         Team.objects.filter(organization=organization, name__startswith="Rooftop").order_by("pk")
     )
     if existing >= payments and len(teams) == TEAMS:
+        busy_day, busy_day_payments = _busiest_day(organization, zone)
         manager = User.objects.get(email="manager@bench.test")
         membership = Membership.objects.get(user=manager, organization=organization)
         return Dataset(
@@ -282,6 +283,19 @@ def build(organization, *, payments: int, busy_day_payments: int, seed: int = 3)
         f"{time.perf_counter() - started:.0f} s"
     )
     return build(organization, payments=payments, busy_day_payments=busy_day_payments)
+
+
+def _busiest_day(organization, zone: ZoneInfo) -> tuple[dt.date, int]:
+    """The generated busy day (the data may have been made on an earlier day)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (paid_at AT TIME ZONE %s)::date AS day, count(*) FROM payments_paymentrequest"
+            " WHERE organization_id = %s AND paid_at IS NOT NULL"
+            " GROUP BY day ORDER BY count(*) DESC LIMIT 1",
+            [str(zone), organization.pk],
+        )
+        day, count = cursor.fetchone()
+    return day, count
 
 
 def _search_phone() -> str:

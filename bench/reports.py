@@ -1,4 +1,4 @@
-# ruff: noqa: S603, E501 - fixed commands; report lines
+# ruff: noqa: S603, S607, S310, E501 - fixed commands and local URLs; report lines
 """Scenario 4: the daily reconciliation report of a day with 100,000 payments (time and
 peak memory, in a process of its own), and the Payments tab's CSV export of 1,000,000 rows
 streamed by gunicorn (rows/s and the worker's peak memory, against a 100,000-row export).
