@@ -1,13 +1,9 @@
 """gunicorn's settings for the web process, read from the working directory (the Docker
 image's and bench/'s). Workers are set on the command line (or WEB_CONCURRENCY).
 
-Threaded workers: a long streamed answer (a CSV export of a year of payments) keeps one
-thread busy while the worker's other threads go on serving, and the worker keeps reporting
-alive to the master (a sync worker busy for more than ``timeout`` seconds is killed, and a
-big export with it)."""
+Sync workers (the fastest here: bench/RESULTS.md). A sync worker busy with one request for
+more than ``timeout`` seconds is killed by the master, a streamed answer with it: the CSV
+export of the Payments tab streams about 20,000 lines a second, so 120 s covers exports of
+two million payments; larger ones belong in a background job."""
 
-import os
-
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = 30
+timeout = 120

@@ -126,12 +126,19 @@ class WebhookEvent(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
+    # When a dispatch handed the event to a processing task (webhook_events_dispatch).
+    queued_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["status", "received_at"]),
             models.Index(fields=["type", "-created"]),
+            models.Index(
+                fields=["id"],
+                condition=Q(status="pending", queued_at__isnull=True),
+                name="webhook_event_to_dispatch",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -164,18 +166,20 @@ def express_dashboard_link(*, account: ConnectedAccount, actor: User) -> str:
 
 
 def webhook_event_store(*, event: dict[str, Any], endpoint: str) -> tuple[WebhookEvent, bool]:
-    """Store a verified event once and queue its processing after commit.
+    """Store a verified event once and wake the dispatch after commit.
 
     Answers the row and whether it is new; a redelivery is acknowledged, not queued again."""
-    from payments.tasks import webhook_event_process_task
-
     gateway_livemode = stripe_api.get_gateway().livemode
     status = WebhookEvent.Status.PENDING
     error = ""
     if bool(event.get("livemode")) != gateway_livemode:
         status, error = WebhookEvent.Status.IGNORED, "Event mode differs from our Stripe mode."
+    # One INSERT in autocommit (one round trip, where BEGIN/INSERT/COMMIT take three): the
+    # row is committed when create() returns, so the task is queued right after it. Inside
+    # a caller's transaction, a savepoint keeps a refused duplicate from spoiling it.
+    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
             stored = WebhookEvent.objects.create(
                 stripe_id=event["id"],
                 endpoint=endpoint,
@@ -187,11 +191,58 @@ def webhook_event_store(*, event: dict[str, Any], endpoint: str) -> tuple[Webhoo
                 status=status,
                 error=error,
             )
-            if status == WebhookEvent.Status.PENDING:
-                transaction.on_commit(lambda: webhook_event_process_task.delay(stored.pk))
-    except IntegrityError:
+    except IntegrityError:  # a redelivery: the unique stripe_id refused it
         return WebhookEvent.objects.get(stripe_id=event["id"]), False
+    if status == WebhookEvent.Status.PENDING:
+        transaction.on_commit(webhook_events_wake)
     return stored, True
+
+
+# Events reach their processing tasks through one dispatch per burst, not one Celery message
+# per request: publishing a task costs the request more than storing the event
+# (bench/RESULTS.md, scenario 1). A request sets a flag in the shared cache; the first one
+# to set it queues the dispatch task, which clears the flag, claims every pending event not
+# yet queued and queues them in batches. An event stored after the claim's query finds the
+# flag clear and queues the next dispatch, so none is left behind; the beat runs a dispatch
+# every minute as well, for events whose task was lost.
+DISPATCH_FLAG = "payments:webhooks:dispatch-queued"
+DISPATCH_BATCH = 50
+DISPATCH_STALE = timedelta(minutes=5)
+
+
+def webhook_events_wake() -> None:
+    from payments.tasks import webhook_events_dispatch_task
+
+    if cache.add(DISPATCH_FLAG, 1, timeout=60):
+        webhook_events_dispatch_task.delay()
+
+
+def webhook_events_dispatch(*, now: datetime | None = None) -> int:
+    """Claim the pending events not queued yet (and those queued more than DISPATCH_STALE
+    ago, whose task was lost) and queue their processing in batches; answer how many."""
+    from django.db.models import Q
+
+    from payments.tasks import webhook_events_process_task
+
+    cache.delete(DISPATCH_FLAG)
+    now = now or timezone.now()
+    queued = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(status=WebhookEvent.Status.PENDING)
+                .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - DISPATCH_STALE))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:1000]
+            )
+            if not ids:
+                return queued
+            WebhookEvent.objects.filter(pk__in=ids).update(queued_at=now)
+            for start in range(0, len(ids), DISPATCH_BATCH):
+                batch = ids[start : start + DISPATCH_BATCH]
+                transaction.on_commit(lambda batch=batch: webhook_events_process_task.delay(batch))
+        queued += len(ids)
 
 
 class HandlerFailed(Exception):

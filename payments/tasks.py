@@ -26,6 +26,29 @@ def webhook_event_process_task(self, event_id: int) -> str:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
+@shared_task(acks_late=True)
+def webhook_events_dispatch_task() -> int:
+    """Woken by stored events, and every minute by the beat: queue the pending ones."""
+    from payments.services import webhook_events_dispatch
+
+    return webhook_events_dispatch()
+
+
+@shared_task(acks_late=True)
+def webhook_events_process_task(event_ids: list[int]) -> int:
+    """Process a batch in order; an event whose handler fails goes on alone, with retries."""
+    from payments.services import HandlerFailed, webhook_event_process
+
+    done = 0
+    for event_id in event_ids:
+        try:
+            webhook_event_process(event_id=event_id)
+            done += 1
+        except HandlerFailed:
+            webhook_event_process_task.apply_async((event_id,), countdown=backoff(0))
+    return done
+
+
 @shared_task(bind=True, max_retries=6, acks_late=True)
 def payout_email_send(self, notification_id: int) -> None:
     from payments.notifications import payout_email_deliver

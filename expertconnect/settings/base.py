@@ -192,6 +192,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "webhook-events-dispatch": {
+        "task": "payments.tasks.webhook_events_dispatch_task",
+        "schedule": 60,
+    },
     "payment-reminders": {"task": "payments.tasks.payment_reminders_send", "schedule": 15 * 60},
     "daily-reports": {"task": "payments.tasks.daily_reports_run", "schedule": 15 * 60},
 }

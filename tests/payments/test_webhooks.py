@@ -9,6 +9,7 @@ import pytest
 
 from payments import handlers
 from payments.models import WebhookEvent
+from payments.services import webhook_events_wake
 from payments.stripe_api import DEMO_WEBHOOK_SECRET, signature_header
 from tests.payments import stripe_fixtures as sf
 
@@ -284,7 +285,90 @@ def test_webhook_unknown_type_is_stored_and_marked_ignored(
         response = sf.post_event(client, evt)
 
     assert response.status_code == 200
-    assert len(queued) == 1
+    assert queued[0] is webhook_events_wake  # then the dispatch, then its batch
     stored = WebhookEvent.objects.get()
     assert (stored.type, stored.status) == ("plan.created", WebhookEvent.Status.IGNORED)
     assert stored.processed_at is not None
+
+
+def test_a_burst_of_events_queues_one_dispatch_which_queues_each_event_once(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.core.cache import cache
+
+    from payments import tasks
+    from payments.services import DISPATCH_FLAG, webhook_events_dispatch
+
+    dispatches, batches = [], []
+    monkeypatch.setattr(tasks.webhook_events_dispatch_task, "delay", lambda: dispatches.append(1))
+    monkeypatch.setattr(tasks.webhook_events_process_task, "delay", batches.append)
+    cache.delete(DISPATCH_FLAG)
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert sf.post_event(client, _account_event()).status_code == 200
+
+    assert dispatches == [1]  # the first request queued it; the others found the flag set
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_dispatch() == 3
+    ids = sorted(WebhookEvent.objects.values_list("pk", flat=True))
+    assert batches == [ids]
+    assert WebhookEvent.objects.filter(queued_at__isnull=True).count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_dispatch() == 0  # nothing is queued twice
+    # the flag is clear again: the next event queues the next dispatch
+    with django_capture_on_commit_callbacks(execute=True):
+        sf.post_event(client, _account_event())
+    assert dispatches == [1, 1]
+
+
+def test_an_event_whose_task_was_lost_is_dispatched_again_after_five_minutes(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments import tasks
+    from payments.services import webhook_events_dispatch
+
+    monkeypatch.setattr(tasks.webhook_events_dispatch_task, "delay", lambda: None)
+    batches = []
+    monkeypatch.setattr(tasks.webhook_events_process_task, "delay", batches.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        sf.post_event(client, _account_event())
+    stored = WebhookEvent.objects.get()
+    WebhookEvent.objects.filter(pk=stored.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=4)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_dispatch() == 0
+    WebhookEvent.objects.filter(pk=stored.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=6)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_dispatch() == 1
+    assert batches == [[stored.pk]]
+
+
+def test_a_batch_processes_its_events_and_retries_a_failing_one_alone(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from payments import handlers, tasks
+
+    def fail(event):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(handlers.HANDLERS, "plan.created", fail)
+    retried = []
+    monkeypatch.setattr(
+        tasks.webhook_event_process_task, "apply_async", lambda args, **kw: retried.append(args)
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        sf.post_event(client, _account_event())
+        sf.post_event(client, sf.event("plan.created", sf.stripe_object("event")["data"]["object"]))
+    good, bad = WebhookEvent.objects.order_by("pk")
+    assert tasks.webhook_events_process_task(event_ids=[good.pk, bad.pk]) == 1
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert (good.status, bad.status) == (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.FAILED)
+    assert retried == [(bad.pk,)]
