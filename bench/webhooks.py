@@ -152,7 +152,10 @@ def write_signed(events: list[bytes], path: Path) -> None:
 # Scenarios ---------------------------------------------------------------------------------
 
 
-def intake(full: bool, org_id: int) -> dict:
+ROUNDS = 2  # app and baseline alternate, twice: this machine's speed drifts over minutes
+
+
+def intake(full: bool, org) -> dict:
     from django.db import connection
 
     from payments.models import WebhookEvent
@@ -160,7 +163,7 @@ def intake(full: bool, org_id: int) -> dict:
     n, seconds = (200_000, 30) if full else (50_000, 10)
     WebhookEvent.objects.filter(stripe_id__startswith="evt_bench_i").delete()  # earlier runs
     log(f"scenario 1: generating {n} events")
-    events = make_events(n, "i", org_id)
+    events = make_events(n, "i", org.pk)
     sizes = [len(e) for e in events]
     with connection.cursor() as c:
         c.execute("DROP TABLE IF EXISTS bench_baseline_event")
@@ -178,11 +181,32 @@ def intake(full: bool, org_id: int) -> dict:
     wait_http(APP_PORT)
     wait_http(BASE_PORT)
     path = WORK / "events.tsv"
-    results = {}
-    for name, port in (("app", APP_PORT), ("baseline", BASE_PORT)):
-        write_signed(events, path)  # signed now: Stripe's tolerance is 300 s
-        log(f"scenario 1: wrk on {name} ({seconds}s, 32 connections)")
-        results[name] = wrk(port, "webhooks.lua", [str(path), "2"], seconds, name=name)
+    rounds: dict[str, list[dict]] = {"app": [], "baseline": []}
+    share = n // ROUNDS  # each round sends events of its own
+    for round_ in range(ROUNDS):
+        for name, port in (("app", APP_PORT), ("baseline", BASE_PORT)):
+            # signed now: Stripe's tolerance is 300 s
+            write_signed(events[round_ * share : (round_ + 1) * share], path)
+            log(f"scenario 1: wrk on {name}, round {round_ + 1} ({seconds}s, 32 connections)")
+            rounds[name].append(
+                wrk(port, "webhooks.lua", [str(path), "2"], seconds, name=f"{name}-{round_}")
+            )
+    results: dict = {}
+    for name, runs in rounds.items():
+        best = max(runs, key=lambda r: r["rps"])
+        total = {
+            k: sum(r[k] for r in runs)
+            for k in (
+                "requests",
+                "ok",
+                "duplicates",
+                "non2xx",
+                "socket_errors",
+                "sent",
+                "distinct_sent",
+            )
+        }
+        results[name] = {**best, **total, "rounds_rps": [r["rps"] for r in runs]}
     stop(app)
     stop(base)
     stored = WebhookEvent.objects.filter(stripe_id__startswith="evt_bench_i")
@@ -202,19 +226,19 @@ def intake(full: bool, org_id: int) -> dict:
     results["seconds"] = seconds
     results["body_bytes"] = (min(sizes), sum(sizes) // len(sizes), max(sizes))
     # every accepted id stored exactly once: the unique ids answered "created" are all stored,
-    # once; at most the requests in flight when wrk stopped (<= 32) are stored unanswered.
+    # once; at most the requests in flight when wrk stopped (<= 32 a round) are stored unanswered.
     ok = (
         rows == distinct
         and a["non2xx"] == 0
         and a["socket_errors"] == 0
-        and a["created_answers"] <= rows <= a["created_answers"] + 32
+        and a["created_answers"] <= rows <= a["created_answers"] + 32 * ROUNDS
         and rows <= a["distinct_sent"]
     )
     results["exactly_once"] = ok
     return results
 
 
-def processing(full: bool, org_id: int) -> dict:
+def processing(full: bool, org) -> dict:
     from django.db import connection
     from django.db.models import Count
 
@@ -227,7 +251,7 @@ def processing(full: bool, org_id: int) -> dict:
     Payout.objects.all().delete()
     log(f"scenario 2: storing {n} pending events (bulk_create)")
     rows = []
-    for body in make_events(n, "p", org_id, seed=7):
+    for body in make_events(n, "p", org.pk, seed=7):
         e = json.loads(body)
         rows.append(
             WebhookEvent(
@@ -276,12 +300,13 @@ def intake_report(s1: dict) -> list[str]:
         f"{s1['body_bytes'][0]}/{s1['body_bytes'][1]}/{s1['body_bytes'][2]} B min/avg/max, "
         f"32 connections, {s1['seconds']} s)",
         "",
-        "| | events/s | p50 ms | p99 ms | requests | non-2xx | socket errors | duplicates sent | rows stored | distinct ids stored |",
+        "| | events/s (best; rounds) | p50 ms | p99 ms | requests | non-2xx | socket errors | duplicates sent | rows stored | distinct ids stored |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in (("app", a), ("baseline", b)):
+        each = " / ".join(f"{x:.0f}" for x in r["rounds_rps"])
         lines.append(
-            f"| {name} | {r['rps']:.0f} | {r['p50_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | "
+            f"| {name} | {r['rps']:.0f} ({each}) | {r['p50_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | "
             f"{r['requests']} | {r['non2xx']} | {r['socket_errors']} | "
             f"{r['sent'] - r['distinct_sent']} | {r['stored_rows']} | {r['stored_distinct']} |"
         )
