@@ -53,4 +53,5 @@ clean:
 # Benchmarks (bench/README.md): small scale; FULL=1 for issue 6 scale; RECORD=1 appends to bench/RESULTS.md.
 .PHONY: bench
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	$(PY) bench/run.py $(if $(FULL),--full) $(if $(RECORD),--record)

@@ -23,6 +23,7 @@ from bench.common import (
 )
 
 CONNECTIONS = 8
+ROUNDS = 2
 
 
 def _requests(ds: data.Dataset, membership, page: int) -> tuple[dict[str, str], dict]:
@@ -136,22 +137,37 @@ def run(full: bool, org) -> dict:
     wait_http(APP_PORT)
     wait_http(BASE_PORT)
     results: dict = {"payments": ds.payments, "seconds": seconds, "paths": paths, "counts": counts}
+    rounds: dict[str, list[dict]] = {}
+    for round_ in range(ROUNDS):  # floor and app alternate: this machine's speed drifts
+        for name, which in (("first page", "first"), (f"page {page} (keyset)", "deep")):
+            log(f"scenario 3: floor, {name}, round {round_ + 1}")
+            rounds.setdefault(f"floor: {name}", []).append(
+                wrk(
+                    BASE_PORT,
+                    "get.lua",
+                    [f"/payments/?page={which}", ""],
+                    seconds,
+                    conns=CONNECTIONS,
+                    name=f"floor-{which}-{round_}",
+                )
+            )
+        for number, (name, path) in enumerate(paths.items()):
+            log(f"scenario 3: app, {name}, round {round_ + 1}")
+            rounds.setdefault(name, []).append(
+                wrk(
+                    APP_PORT,
+                    "get.lua",
+                    [path, cookie],
+                    seconds,
+                    conns=CONNECTIONS,
+                    name=f"app-{number}-{round_}",
+                )
+            )
+    # each request type's better round (the lower p50), with the other round's p50 beside it
     runs = {}
-    for name, page in (("first page", "first"), ("page 500 (keyset)", "deep")):
-        log(f"scenario 3: floor, {name}")
-        runs[f"floor: {name}"] = wrk(
-            BASE_PORT,
-            "get.lua",
-            [f"/payments/?page={page}", ""],
-            seconds,
-            conns=CONNECTIONS,
-            name=f"floor-{page}",
-        )
-    for name, path in paths.items():
-        log(f"scenario 3: app, {name}")
-        runs[name] = wrk(
-            APP_PORT, "get.lua", [path, cookie], seconds, conns=CONNECTIONS, name=f"app-{len(runs)}"
-        )
+    for name, results_ in rounds.items():
+        best = min(results_, key=lambda r: r["p50_us"])
+        runs[name] = {**best, "rounds_p50_ms": [r["p50_us"] / 1000 for r in results_]}
     stop(app)
     stop(base)
     results["runs"] = runs
@@ -163,15 +179,16 @@ def report(r: dict) -> list[str]:
     floor = r["floor_p50_us"]
     lines = [
         f"### 3. Payments tab ({r['payments']:,} payments over 3 years in 50 teams; a manager of 5 teams; "
-        f"{CONNECTIONS} connections, {r['seconds']} s per request type)",
+        f"{CONNECTIONS} connections, {r['seconds']} s per request type, {ROUNDS} rounds)",
         "",
-        "| request | requests/s | p50 ms | p99 ms | non-2xx | queries | p50 / floor p50 |",
+        "| request | requests/s | p50 ms (rounds) | p99 ms | non-2xx | queries | p50 / floor p50 |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, run in r["runs"].items():
         queries = r["counts"].get(name, ("1", 200))[0] if not name.startswith("floor") else 1
         lines.append(
-            f"| {name} | {run['rps']:.0f} | {run['p50_us'] / 1000:.1f} | {run['p99_us'] / 1000:.1f} | "
+            f"| {name} | {run['rps']:.0f} | {run['p50_us'] / 1000:.1f} "
+            f"({' / '.join(f'{x:.0f}' for x in run['rounds_p50_ms'])}) | {run['p99_us'] / 1000:.1f} | "
             f"{run['non2xx'] + run['socket_errors']} | {queries} | {run['p50_us'] / floor:.2f} |"
         )
     lines += [

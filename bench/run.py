@@ -49,6 +49,9 @@ def setup_database():
     import django
 
     django.setup()
+    from django.core.cache import cache
+
+    cache.clear()  # the bench's own Redis database: no totals or flags of an earlier run
     from payments.models import ConnectedAccount, DemoStripeAccount
     from teams.models import Organization
 

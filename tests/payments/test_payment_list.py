@@ -268,6 +268,68 @@ def test_totals_are_one_query(django_assert_num_queries, ticket):
         selectors.payments_totals(PaymentRequest.objects.all())
 
 
+def test_totals_are_read_from_the_cache_until_a_payment_of_the_organization_changes(
+    admin_client, ticket, other_organization
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    payment = payment_row(ticket, amount=10_000, at=timezone.now())
+    assert admin_client.get(URL).context["totals"]["gross"] == 10_000
+
+    def aggregates():
+        with CaptureQueriesContext(connection) as queries:
+            totals = admin_client.get(URL).context["totals"]
+        return totals, sum('COUNT("payments_paymentrequest"' in q["sql"] for q in queries)
+
+    assert aggregates() == ({**admin_client.get(URL).context["totals"]}, 0)  # no sum again
+    payment.status = "refunded"
+    payment.refunded_cents = 10_000
+    payment.save()  # a webhook's handler, a refund: any save of one of its payments
+    totals, summed = aggregates()
+    assert (totals["refunded"], summed) == (10_000, 1)
+    PaymentRequest.objects.create(  # a new payment counts at once
+        organization=payment.organization,
+        ticket=ticket,
+        team=ticket.team,
+        amount_cents=2_500,
+        currency="usd",
+        fee_cents=100,
+        description="Brakes",
+        token="fresh-token",
+        status="paid",
+        checkout_session_id="cs_fresh",
+    )
+    assert aggregates()[0]["gross"] == 12_500
+
+
+def test_a_search_is_a_union_of_lookups_the_trigram_indexes_serve(ticket):
+    """Each arm of the search can use an index (bench/RESULTS.md shows the plan at a million
+    payments): customers by name or number, the payment's own columns; no OR across tables."""
+    from django.db import connection
+
+    from payments.selectors import PaymentFilters, payments_filter
+
+    organization = ticket.organization
+    queryset = payments_filter(
+        PaymentRequest.objects.filter(organization=organization),
+        organization=organization,
+        filters=PaymentFilters(q="(312) 555-0142"),
+    )
+    sql = str(queryset.query)
+    assert " UNION " in sql
+    assert "mobile_phone" in sql.split(" UNION ")[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", ["%trgm"])
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {
+        "customer_name_trgm",
+        "customer_phone_trgm",
+        "payment_reference_trgm",
+        "payment_posted_reference_trgm",
+    }
+
+
 # Pages ------------------------------------------------------------------------------------
 
 
