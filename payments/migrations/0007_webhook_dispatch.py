@@ -4,19 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0006_search_indexes'),
+        ("payments", "0006_search_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='webhookevent',
-            name='queued_at',
+            model_name="webhookevent",
+            name="queued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='webhookevent',
-            index=models.Index(condition=models.Q(('queued_at__isnull', True), ('status', 'pending')), fields=['id'], name='webhook_event_to_dispatch'),
+            model_name="webhookevent",
+            index=models.Index(
+                condition=models.Q(("queued_at__isnull", True), ("status", "pending")),
+                fields=["id"],
+                name="webhook_event_to_dispatch",
+            ),
         ),
     ]
