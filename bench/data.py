@@ -91,6 +91,8 @@ def build(organization, *, payments: int, busy_day_payments: int, seed: int = 3)
             busy_day_payments=busy_day_payments,
             search_phone=_search_phone(),
         )
+    if teams:  # a smaller dataset of an earlier run (--keep-db): made again at this size
+        _wipe(organization)
     started = time.perf_counter()
     password = make_password(PASSWORD)
     with transaction.atomic():
@@ -283,6 +285,22 @@ def build(organization, *, payments: int, busy_day_payments: int, seed: int = 3)
         f"{time.perf_counter() - started:.0f} s"
     )
     return build(organization, payments=payments, busy_day_payments=busy_day_payments)
+
+
+def _wipe(organization) -> None:
+    log("data: removing the smaller dataset of an earlier run")
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in (
+            "DELETE FROM payments_paymentrequest WHERE organization_id = %s",
+            "DELETE FROM tickets_ticket WHERE organization_id = %s",
+            "DELETE FROM tickets_customer WHERE organization_id = %s",
+            "DELETE FROM teams_team_members WHERE team_id IN"
+            " (SELECT id FROM teams_team WHERE organization_id = %s)",
+            "DELETE FROM teams_team WHERE organization_id = %s",
+            "DELETE FROM teams_membership WHERE organization_id = %s",
+        ):
+            cursor.execute(sql, [organization.pk])
+        cursor.execute("DELETE FROM accounts_user WHERE email LIKE %s", ["%@bench.test"])
 
 
 def _busiest_day(organization, zone: ZoneInfo) -> tuple[dt.date, int]:
