@@ -209,6 +209,7 @@ def csv_lines(queryset: QuerySet[PaymentRequest], *, zone: str) -> Iterator[str]
         return text
 
     writer.writerow(header(zone))
+    yield flush()  # the first bytes at once, before the query's first rows arrive
     totals = dict.fromkeys(AMOUNT_KEYS, 0)
     count = 0
     for row, amounts, times in _rows(queryset, zone, as_text=True):

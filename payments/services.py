@@ -10,6 +10,7 @@ import secrets
 import traceback
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -240,8 +241,9 @@ def webhook_events_dispatch(*, now: datetime | None = None) -> int:
                 return queued
             WebhookEvent.objects.filter(pk__in=ids).update(queued_at=now)
             for start in range(0, len(ids), DISPATCH_BATCH):
-                batch = ids[start : start + DISPATCH_BATCH]
-                transaction.on_commit(lambda batch=batch: webhook_events_process_task.delay(batch))
+                transaction.on_commit(
+                    partial(webhook_events_process_task.delay, ids[start : start + DISPATCH_BATCH])
+                )
         queued += len(ids)
 
 

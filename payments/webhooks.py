@@ -1,6 +1,7 @@
 """Stripe webhook endpoints: verify the signature, store the event once, answer at once.
 
-Processing happens in a Celery task queued when the event's row commits."""
+Processing happens in Celery tasks: the stored event wakes one dispatch per burst, which
+queues the pending events in batches (payments/services.py, webhook_events_dispatch)."""
 
 from __future__ import annotations
 
