@@ -17,12 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import CharField, F, Func, QuerySet, Value
-from django.db.models.functions import Cast
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from payments.models import PaymentRequest, display_number
-from payments.selectors import COLLECTED_STATUSES
+from payments.selectors import COLLECTED_STATUSES, PAGE_COLUMNS
 from teams.models import Organization
 
 CHUNK = 500
@@ -84,11 +83,7 @@ FIELDS = (
     "card_last4",
 )
 COLUMNS = {
-    "customer_name": F("ticket__customer__name"),
-    "customer_phone": Cast("ticket__customer__mobile_phone", CharField()),  # E.164 as stored
-    "team_name": F("team__name"),
-    "advisor_name": F("created_by__full_name"),
-    "advisor_email": F("created_by__email"),
+    **PAGE_COLUMNS,  # the customer (phone as stored, E.164), team and advisor, as the list
     "poster_name": F("posted_by__full_name"),
     "poster_email": F("posted_by__email"),
 }

@@ -1,19 +1,14 @@
 """The Redis cache backend with one client per pool (expertconnect/cache.py), on real Redis."""
 
-import os
-
 import pytest
 
 from expertconnect.cache import SharedClientRedisCache
-from tests.accounts.test_celery_worker import REDIS_URL, redis_answers
+from tests.helpers import REDIS_URL, require_redis
 
 
 @pytest.fixture
 def redis_cache():
-    if not redis_answers():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis does not answer at {REDIS_URL}")
-        pytest.skip(f"Redis does not answer at {REDIS_URL}")
+    require_redis()
     cache = SharedClientRedisCache(REDIS_URL, {"KEY_PREFIX": "test-shared-client"})
     yield cache
     cache.delete_many(["flag", "value", "counter"])

@@ -1,9 +1,6 @@
 """A real Celery worker on Redis delivers an invitation's SMS and e-mail (locmem backends)."""
 
-import os
-import socket
 import time
-from urllib.parse import urlparse
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -16,25 +13,12 @@ from expertconnect.celery import app
 from teams import services
 from teams.roles import Role
 from tests.factories import MembershipFactory, OrganizationFactory, TeamFactory
-
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def redis_answers() -> bool:
-    url = urlparse(REDIS_URL)
-    try:
-        with socket.create_connection((url.hostname, url.port or 6379), timeout=1):
-            return True
-    except OSError:
-        return False
+from tests.helpers import REDIS_URL, require_redis
 
 
 @pytest.fixture
 def celery_worker_on_redis():
-    if not redis_answers():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis does not answer at {REDIS_URL}")
-        pytest.skip(f"Redis does not answer at {REDIS_URL}; set REDIS_URL to run this test")
+    require_redis()
     saved = {
         "broker_url": app.conf.broker_url,
         "task_always_eager": app.conf.task_always_eager,
