@@ -263,11 +263,14 @@ PAGE_COLUMNS = {
 }
 
 
-def keyset_after(at: datetime, pk: int) -> Q:
-    """The rows after position (``at``, ``pk``) in the list's order (newest first). The
-    ``created_at <= at`` bound is what lets PostgreSQL start the index scan at the position
-    instead of filtering every newer row (an OR alone is not an index condition)."""
-    return Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(pk__lt=pk))
+def keyset_after(at: datetime, pk: int, *, newest_first: bool = True) -> Q:
+    """The rows after position (``at``, ``pk``) in (created_at, id) order, newest first (the
+    Payments list) or oldest first (the reminders). The bound on created_at alone is what
+    lets PostgreSQL start the index scan at the position instead of filtering every row
+    before it (an OR alone is not an index condition)."""
+    if newest_first:
+        return Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(pk__lt=pk))
+    return Q(created_at__gte=at) & (Q(created_at__gt=at) | Q(pk__gt=pk))
 
 
 def payments_page(

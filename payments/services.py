@@ -16,6 +16,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import DurationField, F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from accounts.models import User
 from payments import stripe_api
 from payments.models import ConnectedAccount, PaymentRequest, WebhookEvent
 from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, format_money, platform_fee
+from payments.selectors import keyset_after
 from teams.models import Membership, Organization
 from teams.services import audit_record
 from tickets.models import Ticket
@@ -221,8 +223,6 @@ def webhook_events_wake() -> None:
 def webhook_events_dispatch(*, now: datetime | None = None) -> int:
     """Claim the pending events not queued yet (and those queued more than DISPATCH_STALE
     ago, whose task was lost) and queue their processing in batches; answer how many."""
-    from django.db.models import Q
-
     from payments.tasks import webhook_events_process_task
 
     cache.delete(DISPATCH_FLAG)
@@ -869,8 +869,6 @@ def payment_reminders_due(
 
     Served by the partial index ``payment_request_reminder_due`` (created_at of the open,
     unreminded requests): each page is a range scan of it from ``after``."""
-    from django.db.models import DurationField, F, Func, Q
-
     now = now or timezone.now()
     delay = Func(
         F("organization__connected_account__reminder_after_hours"),
@@ -884,10 +882,7 @@ def payment_reminders_due(
         ticket__customer__opted_out_at__isnull=True,
     )
     if after is not None:
-        created_at, pk = after
-        due = due.filter(created_at__gte=created_at).filter(
-            Q(created_at__gt=created_at) | Q(pk__gt=pk)
-        )
+        due = due.filter(keyset_after(*after, newest_first=False))
     return list(
         due.annotate(due_at=F("created_at") + delay)
         .filter(due_at__lte=now)
