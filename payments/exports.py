@@ -67,7 +67,7 @@ def header(zone: str) -> list[str]:
 
 # What a line reads, as values (no model instances: an export can be a million lines).
 FIELDS = (
-    "pk",
+    "number",
     "description",
     "reference",
     "status",
@@ -155,7 +155,7 @@ def _rows(
 def _cells(row: dict[str, Any], amounts: dict[str, int], times: dict, fmt) -> list[Any]:
     net = amounts["net"] if row["status"] in COLLECTED_STATUSES else None
     return [
-        display_number(row["pk"]),
+        display_number(row["number"]),
         fmt(times["created_local"]),
         fmt(times["created_utc"]),
         fmt(times["paid_local"]),

@@ -202,9 +202,27 @@ class DemoStripeAccount(models.Model):
         return self.stripe_id
 
 
-def display_number(pk: int) -> str:
-    """How people name a payment request: ``R-000123``."""
-    return f"R-{pk:06d}"
+def display_number(number: int) -> str:
+    """How people name a payment request: ``R-000123``, counted per organization."""
+    return f"R-{number:06d}"
+
+
+class PaymentNumbering(models.Model):
+    """The last payment request number given in each organization.
+
+    Numbers are per organization, so a customer's receipt says nothing of the platform's
+    volume. The database gives them: a trigger (migration 0008) takes the next one from this
+    row as each request is inserted, by any path (a service, ``bulk_create``, the demo's
+    history), and the row lock it takes makes concurrent inserts wait their turn; a rolled
+    back insert gives its number back, so the sequence has no gaps."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {display_number(self.last)}"
 
 
 class PaymentRequest(models.Model):
@@ -237,6 +255,8 @@ class PaymentRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="payment_requests",
     )
+    # Given by the database on insert (PaymentNumbering); 0 is never stored.
+    number = models.PositiveIntegerField(db_default=0, editable=False)
     amount_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     description = models.CharField(_("description"), max_length=200)
@@ -320,6 +340,9 @@ class PaymentRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(fee_cents__gte=0), name="payment_request_fee_positive"
             ),
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="payment_request_number_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -327,7 +350,7 @@ class PaymentRequest(models.Model):
 
     @property
     def display_number(self) -> str:
-        return display_number(self.pk) if self.pk else "R-new"
+        return display_number(self.number) if self.pk else "R-new"
 
     @property
     def dealership_net_cents(self) -> int:

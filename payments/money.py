@@ -29,6 +29,9 @@ def platform_fee(amount_cents: int) -> int:
     return (amount_cents * FEE_BASIS_POINTS_X100 + 5000) // 10000 + FEE_FIXED_CENTS
 
 
+DIGITS = frozenset("0123456789")
+
+
 class AmountError(ValueError):
     """Text that is not an acceptable amount; the message is fit to show the person."""
 
@@ -36,7 +39,9 @@ class AmountError(ValueError):
 def parse_amount(text: str, currency: str | None = None) -> int:
     """Dollars and cents as typed (``1,234.56``, ``$1,234.56``, ``75``) to integer cents.
 
-    Decimal only, never float; at most two decimals; between 0.50 and 50,000.00."""
+    ASCII digits, one decimal point and comma thousands separators only: other scripts'
+    digits (Arabic-Indic, full-width …) are refused, not read as if they were 0-9. Decimal
+    only, never float; at most two decimals; between 0.50 and 50,000.00."""
     from decimal import Decimal, InvalidOperation
 
     symbol = SYMBOLS.get((currency or "").lower(), "$")
@@ -46,6 +51,8 @@ def parse_amount(text: str, currency: str | None = None) -> int:
     raw = raw.removeprefix(symbol).strip()
     if not raw:
         raise AmountError("Enter the amount, like 1,234.56.")
+    if any(c.isdigit() and c not in DIGITS for c in raw):
+        raise AmountError("Type the amount with the digits 0 to 9, like 1,234.56.")
     if raw.startswith(("-", "+")):
         raise AmountError("Enter an amount greater than zero.")
     if "," in raw:
@@ -54,7 +61,7 @@ def parse_amount(text: str, currency: str | None = None) -> int:
         if not groups[0] or len(groups[0]) > 3 or any(len(g) != 3 for g in groups[1:]):
             raise AmountError("Enter the amount, like 1,234.56.")
         raw = raw.replace(",", "")
-    if not all(c.isdigit() or c == "." for c in raw) or raw.count(".") > 1 or raw == ".":
+    if not all(c in DIGITS or c == "." for c in raw) or raw.count(".") > 1 or raw == ".":
         raise AmountError("Enter the amount, like 1,234.56.")
     try:
         value = Decimal(raw)

@@ -34,9 +34,10 @@ def payout_list(*, organization: Organization, limit: int = 10) -> QuerySet[Payo
 
 COLLECTED_STATUSES = ("paid", "refunded", "disputed")
 PAGE_SIZE = 50
-_DISPLAY_NUMBER = re.compile(r"^r-?0*(\d{1,12})$", re.IGNORECASE)
-_AMOUNT = re.compile(r"^\$?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
-_PHONE = re.compile(r"^[\d\s().+-]+$")
+# re.ASCII: \d is 0-9 only, never another script's digits.
+_DISPLAY_NUMBER = re.compile(r"^r-?0*(\d{1,12})$", re.IGNORECASE | re.ASCII)
+_AMOUNT = re.compile(r"^\$?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$", re.ASCII)
+_PHONE = re.compile(r"^[\d\s().+-]+$", re.ASCII)
 
 
 def payments_visible(
@@ -118,7 +119,7 @@ def _search(
     )
     number = _DISPLAY_NUMBER.match(text)
     if number:
-        own |= Q(pk=int(number.group(1)))
+        own |= Q(number=int(number.group(1)))
     amount = parse_search_amount(text)
     if amount is not None:
         own |= Q(amount_cents=amount)
@@ -242,6 +243,7 @@ def decode_cursor(text: str) -> tuple[datetime, int] | None:
 # (the phone as stored, E.164 text: the view formats it once).
 PAGE_FIELDS = (
     "pk",
+    "number",
     "created_at",
     "status",
     "currency",

@@ -197,7 +197,7 @@ def _row(values: dict[str, Any], zone: ZoneInfo, detail_prefix: str) -> dict[str
     return {
         "pk": values["pk"],
         "url": f"{detail_prefix}{values['pk']}/",
-        "number": display_number(values["pk"]),
+        "number": display_number(values["number"]),
         "iso": created_at.isoformat(),
         "utc": created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "when": date_format(
@@ -294,7 +294,7 @@ def _render_payment(
         TimelineEntry.objects.filter(
             ticket_id=payment.ticket_id,
             kind=TimelineEntry.Kind.EVENT,
-            data__number=payment.display_number,
+            data__payment_request_id=payment.pk,
         )
         .select_related("author")
         .order_by("created_at", "pk")

@@ -3,6 +3,8 @@ real Stripe keys, Stripe's API intercepted, and webhook events delivered or proc
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import responses
 from django.utils import timezone
@@ -139,3 +141,11 @@ def make_request(connected_account, ticket, advisor_membership, django_capture_o
 @pytest.fixture
 def payment_request(make_request) -> PaymentRequest:
     return make_request()
+
+
+@pytest.fixture
+def webhook_sink(settings):
+    """Outside an atomic block the demo gateway delivers its events at once: accept them."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.POST, re.compile(re.escape(settings.SITE_URL) + ".*"), status=200)
+        yield mock

@@ -140,3 +140,29 @@ def test_parse_amount_never_answers_a_rounded_float(text):
         assert len(text.split(".")[-1]) > 2 or "e" in text
     else:
         assert Decimal(text) * 100 == cents
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "\u0661\u0662\u0663",  # Arabic-Indic digits
+        "\u06f1\u06f2\u06f3.\u06f4\u06f5",  # Extended Arabic-Indic (Persian) digits
+        "\uff11\uff12\uff13",  # full-width digits
+        "1\uff123.00",  # one full-width digit among ASCII ones
+        "\u0967\u0968\u0969",  # Devanagari digits
+        "12\u066b50",  # Arabic decimal separator
+    ],
+)
+def test_parse_amount_refuses_other_scripts_digits_with_a_sentence(typed):
+    with pytest.raises(AmountError) as refused:
+        parse_amount(typed, "usd")
+    assert "digits 0 to 9" in str(refused.value) or "like 1,234.56" in str(refused.value)
+
+
+def test_search_reads_no_other_scripts_digits_as_an_amount_or_number():
+    from payments.selectors import _AMOUNT, _DISPLAY_NUMBER
+
+    assert _AMOUNT.match("\u0661\u0662\u0663") is None and _AMOUNT.match("123")
+    assert _DISPLAY_NUMBER.match("R-\u0661\u0662\u0663") is None and _DISPLAY_NUMBER.match(
+        "R-000123"
+    )

@@ -148,6 +148,11 @@ def test_cancel_closes_the_open_checkout_session(
         ({"amount": "abc"}, "amount"),
         ({"amount": ""}, "amount"),
         ({"amount": "-10"}, "amount"),
+        (
+            {"amount": "\u0661\u0662\u0663.\u0664\u0665"},
+            "amount",
+        ),  # Arabic-Indic digits are not read as 123.45
+        ({"amount": "\uff11\uff12\uff13"}, "amount"),  # nor full-width ones as 123
         ({"description": ""}, "description"),
         ({"description": "   "}, "description"),
     ],

@@ -127,7 +127,7 @@ def test_a_paid_request_shows_its_receipt(client, payment_request):
     assert "Paid" in html and "Visa •••• 4242" in html
     assert "Nov 27, 2026, 9:58 AM CST" in html and "America/Chicago" in html  # local, named
     assert "Nov 27, 2026, 3:58 PM UTC" in html  # and UTC, as Stripe's receipt shows
-    assert f"R-{payment_request.pk:06d}" in html and "#1234-5678" in html
+    assert f"R-{payment_request.number:06d}" in html and "#1234-5678" in html
     assert "https://pay.stripe.com/receipts/x" in html
     assert 'id="pay-button"' not in html
 

@@ -1,12 +1,10 @@
 """Reminders: one text per unpaid request after the organization's delay, never twice."""
 
-import re
 import secrets
 import threading
 from datetime import timedelta
 
 import pytest
-import responses
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -100,14 +98,6 @@ def test_opted_out_customers_get_no_reminder(payment_request):
         opted_out_at=timezone.now()
     )
     assert due_ids() == []
-
-
-@pytest.fixture
-def webhook_sink(settings):
-    """Outside an atomic block the demo gateway delivers its events at once: accept them."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, re.compile(re.escape(settings.SITE_URL) + ".*"), status=200)
-        yield mock
 
 
 @pytest.mark.django_db(transaction=True)
