@@ -6,6 +6,7 @@ writes back and leaves the event failed for a retry.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -31,13 +32,28 @@ from payments.services import (
 )
 from teams.services import audit_record
 
+logger = logging.getLogger(__name__)
 
-def _account(event: WebhookEvent, stripe_id: str | None = None) -> ConnectedAccount | None:
-    stripe_id = stripe_id or event.account
+
+def _account(event: WebhookEvent, named: str | None = None) -> ConnectedAccount | None:
+    """The connected account the event came from (its signed ``account``), held for update.
+
+    Only that account: an event whose object names another account (``named``) changes
+    nothing, so one dealership's Express account can never write to another's."""
+    if not event.account or (named is not None and named != event.account):
+        if event.account or named:
+            logger.warning(
+                "Stripe event %s (%s) of account %r names account %r: not applied.",
+                event.stripe_id,
+                event.type,
+                event.account,
+                named,
+            )
+        return None
     return (
         ConnectedAccount.objects.select_for_update()
         .select_related("organization")
-        .filter(stripe_account_id=stripe_id)
+        .filter(stripe_account_id=event.account)
         .first()
     )
 
@@ -48,14 +64,14 @@ def _object(event: WebhookEvent) -> dict[str, Any]:
 
 def account_updated(event: WebhookEvent) -> None:
     data = _object(event)
-    account = _account(event, data.get("id"))
+    account = _account(event, data.get("id") or "")
     if account is None:
         return  # not ours (another platform test account, or deleted): nothing to keep
     if account.synced_at and event.created < account.synced_at:
         # Stripe's times are whole seconds. An event of the same second as our last read may
         # be newer or older than it: ask Stripe for the account as it is now.
         if event.created >= account.synced_at.replace(microsecond=0):
-            fresh = stripe_api.get_gateway().retrieve_account(data["id"])
+            fresh = stripe_api.get_gateway().retrieve_account(event.account)
             connected_account_apply(account=account, data=fresh, as_of=timezone.now())
         return
     connected_account_apply(account=account, data=data, as_of=event.created)
@@ -86,7 +102,7 @@ def account_deauthorized(event: WebhookEvent) -> None:
 
 def capability_updated(event: WebhookEvent) -> None:
     capability = _object(event)
-    account = _account(event, capability.get("account"))
+    account = _account(event, _id_of(capability.get("account")))
     if account is None or (account.synced_at and event.created < account.synced_at):
         return
     name = capability.get("id")

@@ -108,6 +108,50 @@ def test_account_updated_for_an_unknown_account_changes_nothing(lakeside_account
     assert account.status == ConnectedAccount.Status.ONBOARDING
 
 
+@pytest.fixture
+def hilltop_account(other_organization):
+    """Another dealership's Express account, connected: the one an attacker controls."""
+    return ConnectedAccount.objects.create(
+        organization=other_organization, stripe_account_id="acct_1HilltopMotors00", country="US"
+    )
+
+
+def test_account_updated_is_applied_only_to_the_account_it_came_from(
+    lakeside_account, hilltop_account, deliver, later
+):
+    """A signed event of hilltop's account whose data names lakeside's changes neither."""
+    acct = lakeside_account.stripe_account_id
+    stored = deliver(
+        sf.event(
+            "account.updated",
+            sf.account(acct, complete=True),
+            account=hilltop_account.stripe_account_id,
+            created=later(),
+        )
+    )
+    assert stored.status == WebhookEvent.Status.PROCESSED
+    lakeside = ConnectedAccount.objects.get(pk=lakeside_account.pk)
+    assert lakeside.status == ConnectedAccount.Status.ONBOARDING
+    assert lakeside.charges_enabled is False and lakeside.synced_at != _dt(later())
+    assert ConnectedAccount.objects.get(pk=hilltop_account.pk).synced_at is None
+
+
+def test_capability_updated_is_applied_only_to_the_account_it_came_from(
+    lakeside_account, hilltop_account, deliver, later
+):
+    acct = lakeside_account.stripe_account_id
+    before = ConnectedAccount.objects.get(pk=lakeside_account.pk).card_payments
+    deliver(
+        sf.event(
+            "capability.updated",
+            sf.capability("card_payments", account_id=acct, status="active"),
+            account=hilltop_account.stripe_account_id,
+            created=later(),
+        )
+    )
+    assert ConnectedAccount.objects.get(pk=lakeside_account.pk).card_payments == before
+
+
 # account.application.deauthorized ----------------------------------------------------------
 
 
