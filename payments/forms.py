@@ -236,9 +236,19 @@ class PaymentRequestForm(forms.Form):
         help_text=_("Optional: helps accounting match the payment in the DBS."),
     )
 
+    # One request per submission: a key made when the form is shown; the same key sent twice
+    # (a double click, a resent post) gets the request the first one made.
+    submission = forms.CharField(
+        widget=forms.HiddenInput, max_length=64, required=False, initial=""
+    )
+
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        if not self.is_bound:
+            import secrets
+
+            self.initial["submission"] = secrets.token_urlsafe(16)
 
     def clean_amount(self) -> int:
         from payments.money import AmountError, parse_amount

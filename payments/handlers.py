@@ -17,13 +17,20 @@ from django.utils import timezone
 from payments import stripe_api
 from payments.models import (
     ConnectedAccount,
+    DuplicateCharge,
     PaymentRequest,
     Payout,
     PayoutNotification,
     Refund,
     WebhookEvent,
 )
-from payments.refunds import payment_refunded, refund_apply, refund_find
+from payments.refunds import (
+    duplicate_charge_detect,
+    duplicate_charge_refunded,
+    payment_refunded,
+    refund_apply,
+    refund_find,
+)
 from payments.services import (
     connected_account_apply,
     payment_request_apply_charge,
@@ -219,6 +226,8 @@ def checkout_session_completed(event: WebhookEvent) -> None:
         return
     intent_id = _id_of(session.get("payment_intent"))
     if session.get("payment_status") in ("paid", "no_payment_required"):
+        if _duplicate(request, intent_id, session.get("amount_total"), session.get("id")):
+            return
         payment_request_mark_paid(request=request, payment_intent_id=intent_id, at=event.created)
         return
     # "unpaid": an asynchronous method is still on its way; the request stays open.
@@ -230,12 +239,11 @@ def checkout_session_completed(event: WebhookEvent) -> None:
 def checkout_session_async_succeeded(event: WebhookEvent) -> None:
     session = _object(event)
     request = _payment_request(event, session)
-    if request is not None:
-        payment_request_mark_paid(
-            request=request,
-            payment_intent_id=_id_of(session.get("payment_intent")),
-            at=event.created,
-        )
+    intent_id = _id_of(session.get("payment_intent"))
+    if request is not None and not _duplicate(
+        request, intent_id, session.get("amount_total"), session.get("id")
+    ):
+        payment_request_mark_paid(request=request, payment_intent_id=intent_id, at=event.created)
 
 
 def _payment_failed(request: PaymentRequest, message: str, event: WebhookEvent) -> None:
@@ -279,17 +287,33 @@ def payment_intent_failed(event: WebhookEvent) -> None:
     _payment_failed(request, error.get("message") or "The card was declined.", event)
 
 
+def _duplicate(request: PaymentRequest, intent_id: str, amount: Any, session_id: Any = "") -> bool:
+    """A payment by another PaymentIntent of a request paid already: recorded and refunded
+    (``duplicate_charge_detect``), never applied to the request."""
+    return duplicate_charge_detect(
+        request=request,
+        payment_intent_id=intent_id,
+        amount_cents=int(amount or 0),
+        session_id=str(session_id or ""),
+    )
+
+
 def charge_succeeded(event: WebhookEvent) -> None:
     charge = _object(event)
     request = _payment_request(event, charge)
-    if request is not None:
-        payment_request_apply_charge(request=request, charge=charge, at=event.created)
+    if request is None or _duplicate(
+        request, _id_of(charge.get("payment_intent")), charge.get("amount")
+    ):
+        return
+    payment_request_apply_charge(request=request, charge=charge, at=event.created)
 
 
 def charge_refunded(event: WebhookEvent) -> None:
     """The charge's refunds as Stripe sees them. Fully refunded (``amount_refunded`` equal
     to the amount): the request is refunded, once, and so is its refund."""
     charge = _object(event)
+    if _duplicate_refunded(event, charge):
+        return
     request = _payment_request(event, charge)
     if request is None:
         return
@@ -331,6 +355,26 @@ def charge_refunded(event: WebhookEvent) -> None:
         live.last_event_at = max(live.last_event_at or event.created, event.created)
         live.save(update_fields=["status", "last_event_at", "updated_at"])
     payment_refunded(payment=request, amount_cents=refunded, at=event.created)
+
+
+def _duplicate_refunded(event: WebhookEvent, charge: dict[str, Any]) -> bool:
+    """``charge.refunded`` of a duplicate charge: its refund went through. Never the
+    request's own refund, whatever the charge's metadata says."""
+    if event.account:
+        return False
+    intent_id = _id_of(charge.get("payment_intent"))
+    found = (
+        DuplicateCharge.objects.filter(payment_intent_id=intent_id).first() if intent_id else None
+    )
+    if found is None:
+        return False
+    PaymentRequest.objects.select_for_update().filter(pk=found.payment_id).first()
+    duplicate = (
+        DuplicateCharge.objects.select_for_update().select_related("payment").get(pk=found.pk)
+    )
+    if int(charge.get("amount_refunded") or 0) >= duplicate.amount_cents:
+        duplicate_charge_refunded(duplicate=duplicate, at=event.created)
+    return True
 
 
 def refund_changed(event: WebhookEvent) -> None:

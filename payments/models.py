@@ -262,6 +262,8 @@ class PaymentRequest(models.Model):
     description = models.CharField(_("description"), max_length=200)
     reference = models.CharField(_("DBS invoice or RO number"), max_length=64, blank=True)
     token = models.CharField(max_length=64, unique=True)
+    # The key of the form submission that made it: a repeated submission finds this one.
+    submission_key = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     fee_cents = models.BigIntegerField(help_text=_("Our application fee, fixed at creation."))
     # The current Checkout Session (created when the customer presses Pay).
@@ -343,6 +345,11 @@ class PaymentRequest(models.Model):
             models.UniqueConstraint(
                 fields=["organization", "number"], name="payment_request_number_unique"
             ),
+            models.UniqueConstraint(
+                fields=["organization", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="payment_request_submission_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -413,6 +420,35 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund of {self.payment} ({self.status})"
+
+
+class DuplicateCharge(models.Model):
+    """A second payment of a request that was paid already: a Checkout Session paid after
+    another one (an old tab, a link opened twice). It is never the request's payment: it is
+    refunded in full, our fee included, as soon as its webhook arrives, and shown on the
+    payment's page. One row per PaymentIntent, so a replayed event refunds nothing twice."""
+
+    class Status(models.TextChoices):
+        REFUND_PENDING = "refund_pending", _("Refund pending")
+        REFUNDED = "refunded", _("Refunded")
+        REFUND_FAILED = "refund_failed", _("Refund failed")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    payment = models.ForeignKey(
+        "payments.PaymentRequest", on_delete=models.PROTECT, related_name="duplicate_charges"
+    )
+    payment_intent_id = models.CharField(max_length=255, unique=True)
+    checkout_session_id = models.CharField(max_length=255, blank=True)
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REFUND_PENDING)
+    stripe_refund_id = models.CharField(max_length=64, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    detected_at = models.DateTimeField(default=timezone.now)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Duplicate {self.payment_intent_id} of {self.payment_id} ({self.status})"
 
 
 class DailyReport(models.Model):

@@ -139,6 +139,7 @@ def ticket_payment_requests(request: HttpRequest, pk: int) -> HttpResponse:
             amount_cents=form.cleaned_data["amount"],
             description=form.cleaned_data["description"],
             reference=form.cleaned_data["reference"],
+            submission_key=form.cleaned_data["submission"],
         )
     except ValidationError as exc:
         for field, messages in _errors(exc).items():

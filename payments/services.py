@@ -563,12 +563,21 @@ def payment_request_timeline(
 
 @transaction.atomic
 def payment_request_create(
-    *, ticket: Ticket, actor: User, amount_cents: int, description: str, reference: str = ""
+    *,
+    ticket: Ticket,
+    actor: User,
+    amount_cents: int,
+    description: str,
+    reference: str = "",
+    submission_key: str = "",
 ) -> PaymentRequest:
     """F4: ask the ticket's customer for ``amount_cents``; text them the link after commit.
 
     A customer who replied STOP gets no text: the request is created and the panel offers
-    its link to copy. The Checkout Session is created when the customer presses Pay."""
+    its link to copy. The Checkout Session is created when the customer presses Pay.
+
+    ``submission_key`` (the form's) makes it once per submission: the same key again, even
+    at the same moment, answers the request the first made, and texts nothing more."""
     from django.core.exceptions import PermissionDenied
 
     from accounts.services import sms_queue
@@ -587,46 +596,77 @@ def payment_request_create(
     if not MIN_AMOUNT_CENTS <= amount_cents <= MAX_AMOUNT_CENTS:
         raise ValidationError({"amount": _("Enter an amount from 0.50 to 50,000.00.")})
     assert organization.currency
-    request = PaymentRequest.objects.create(
-        organization=organization,
-        ticket=ticket,
-        team=ticket.team,
-        created_by=actor,
-        amount_cents=amount_cents,
-        currency=organization.currency,
-        description=description,
-        reference=reference,
-        token=secrets.token_urlsafe(24),
-        fee_cents=platform_fee(amount_cents),
-    )
-    customer = ticket.customer
-    texted = not customer.opted_out
-    if texted:
-        request.sms = sms_queue(to=str(customer.mobile_phone), body=_request_sms_body(request))
-        request.save(update_fields=["sms"])
-    payment_request_timeline(request, "payment_request.sent", author=actor, texted=texted)
-    audit_record(
-        organization=organization,
-        actor=actor,
-        action="payment_request.created",
-        target=request,
-        data={
-            "ticket": ticket.pk,
-            "amount_cents": amount_cents,
-            "currency": request.currency,
-            "fee_cents": request.fee_cents,
-            "texted": texted,
-        },
-    )
+    submission_key = (submission_key or "")[:64]
+    if submission_key:
+        earlier = _submitted(ticket, submission_key)
+        if earlier is not None:
+            return earlier
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                request = PaymentRequest.objects.create(
+                    organization=organization,
+                    ticket=ticket,
+                    team=ticket.team,
+                    created_by=actor,
+                    amount_cents=amount_cents,
+                    currency=organization.currency,
+                    description=description,
+                    reference=reference,
+                    token=secrets.token_urlsafe(24),
+                    fee_cents=platform_fee(amount_cents),
+                    submission_key=submission_key,
+                )
+        except IntegrityError:
+            # The same submission at the same moment: the other one committed first.
+            earlier = _submitted(ticket, submission_key) if submission_key else None
+            if earlier is None:
+                raise
+            return earlier
+        customer = ticket.customer
+        texted = not customer.opted_out
+        if texted:
+            request.sms = sms_queue(to=str(customer.mobile_phone), body=_request_sms_body(request))
+            request.save(update_fields=["sms"])
+        payment_request_timeline(request, "payment_request.sent", author=actor, texted=texted)
+        audit_record(
+            organization=organization,
+            actor=actor,
+            action="payment_request.created",
+            target=request,
+            data={
+                "ticket": ticket.pk,
+                "amount_cents": amount_cents,
+                "currency": request.currency,
+                "fee_cents": request.fee_cents,
+                "texted": texted,
+            },
+        )
     return request
 
 
-def payment_request_checkout(*, request: PaymentRequest, success_url: str, cancel_url: str) -> str:
-    """F5: the Checkout URL for the customer's Pay button.
+def _submitted(ticket: Ticket, submission_key: str) -> PaymentRequest | None:
+    found = PaymentRequest.objects.filter(
+        organization_id=ticket.organization_id, submission_key=submission_key
+    ).first()
+    if found is not None and found.ticket_id != ticket.pk:
+        raise ValidationError(_("This form was sent already. Reload the page and try again."))
+    return found
 
-    Reuses the open session while it has time left; otherwise closes it and creates a new
-    one with the next attempt number (its idempotency key). The attempt is committed before
-    Stripe is called, as for connecting: a retry after a lost answer sends the same key."""
+
+def payment_request_checkout(*, request: PaymentRequest, success_url: str, cancel_url: str) -> str:
+    """F5: the Checkout URL for the customer's Pay button. At most one payable session per
+    request at any time, whatever the concurrency.
+
+    The request's row stays locked across the calls to Stripe, so a second press (a double
+    tap, a retrying connection) waits for the first and gets the same session. The open
+    session is reused while it has time left; otherwise it is closed first (if Stripe says
+    it was paid meanwhile, the request is paid and no new session is made; if Stripe cannot
+    say, none is made either) and a new one is created under the next attempt number, which
+    makes its idempotency key. A refused or unanswered call keeps that attempt used, so the
+    next press never replays a key with other parameters."""
+    failure: stripe_api.GatewayError | None = None
+    paid: PaymentRequest | None = None
     with transaction.atomic():
         locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
         if locked.status != PaymentRequest.Status.OPEN:
@@ -638,39 +678,69 @@ def payment_request_checkout(*, request: PaymentRequest, success_url: str, cance
             and locked.checkout_expires_at - CHECKOUT_REUSE_MARGIN > now
         ):
             return locked.checkout_url
-        previous = locked.checkout_session_id
-        locked.checkout_attempt += 1
-        locked.save(update_fields=["checkout_attempt"])
-    gateway = stripe_api.get_gateway()
-    if previous:
-        _checkout_expire_quietly(previous)
-    account = ConnectedAccount.objects.get(organization_id=locked.organization_id)
-    if account.status != ConnectedAccount.Status.CONNECTED or not account.stripe_account_id:
-        raise ValidationError(_("This dealership can't take payments right now."))
-    expires_at = timezone.now() + CHECKOUT_LIFETIME
-    session = gateway.create_checkout_session(
-        account_id=account.stripe_account_id,
-        amount_cents=locked.amount_cents,
-        currency=locked.currency,
-        description=locked.description,
-        fee_cents=locked.fee_cents,
-        request_id=locked.pk,
-        organization_id=locked.organization_id,
-        success_url=success_url,
-        cancel_url=cancel_url,
-        expires_at=int(expires_at.timestamp()),
-        idempotency_key=f"payment-request-{locked.pk}-checkout-{locked.checkout_attempt}",
-    )
-    with transaction.atomic():
-        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
-        if locked.status == PaymentRequest.Status.OPEN:
-            locked.checkout_session_id = session["id"]
-            locked.checkout_url = session["url"]
-            locked.checkout_expires_at = from_timestamp(session.get("expires_at")) or expires_at
-            locked.save(
-                update_fields=["checkout_session_id", "checkout_url", "checkout_expires_at"]
+        account = ConnectedAccount.objects.get(organization_id=locked.organization_id)
+        if account.status != ConnectedAccount.Status.CONNECTED or not account.stripe_account_id:
+            raise ValidationError(_("This dealership can't take payments right now."))
+        if locked.checkout_session_id:
+            previous = _checkout_expire_quietly(locked.checkout_session_id)
+            if previous is None:
+                raise stripe_api.GatewayError(stripe_api.UNREACHABLE, code="unreachable")
+            if previous.get("payment_status") == "paid":
+                synced = payment_request_sync_session(request=locked, session=previous)
+                paid = synced if synced.status != PaymentRequest.Status.OPEN else None
+        if paid is None:
+            failure = _checkout_session_create(
+                locked,
+                account_id=account.stripe_account_id,
+                success_url=success_url,
+                cancel_url=cancel_url,
             )
-    return session["url"]
+    if paid is not None:
+        raise ValidationError(_("This payment request was paid already."))
+    if failure is not None:
+        raise failure
+    return locked.checkout_url
+
+
+def _checkout_session_create(
+    locked: PaymentRequest, *, account_id: str, success_url: str, cancel_url: str
+) -> stripe_api.GatewayError | None:
+    """A new session under the next attempt number, saved on the held row; answers Stripe's
+    refusal, if any (the attempt stays used all the same)."""
+    failure: stripe_api.GatewayError | None = None
+    locked.checkout_attempt += 1
+    expires_at = timezone.now() + CHECKOUT_LIFETIME
+    try:
+        session = stripe_api.get_gateway().create_checkout_session(
+            account_id=account_id,
+            amount_cents=locked.amount_cents,
+            currency=locked.currency,
+            description=locked.description,
+            fee_cents=locked.fee_cents,
+            request_id=locked.pk,
+            organization_id=locked.organization_id,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            expires_at=int(expires_at.timestamp()),
+            idempotency_key=f"payment-request-{locked.pk}-checkout-{locked.checkout_attempt}",
+        )
+    except stripe_api.GatewayError as exc:
+        failure = exc
+        locked.checkout_session_id = locked.checkout_url = ""
+        locked.checkout_expires_at = None
+    else:
+        locked.checkout_session_id = session["id"]
+        locked.checkout_url = session["url"]
+        locked.checkout_expires_at = from_timestamp(session.get("expires_at")) or expires_at
+    locked.save(
+        update_fields=[
+            "checkout_attempt",
+            "checkout_session_id",
+            "checkout_url",
+            "checkout_expires_at",
+        ]
+    )
+    return failure
 
 
 def _checkout_expire_quietly(session_id: str) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from stripe.params.checkout import SessionCreateParams
 
 API_VERSION = "2026-10-28.endive"
+logger = logging.getLogger(__name__)
+
 DEMO_WEBHOOK_SECRET = "whsec_demo_expertconnect_local_only"  # noqa: S105 - demo only, public
 Endpoint = Literal["platform", "connect"]
 PayoutInterval = Literal["daily", "weekly", "monthly", "manual"]
@@ -86,9 +89,33 @@ def signature_header(payload: bytes, secret: str, timestamp: int | None = None) 
     return f"t={timestamp},v1={digest}"
 
 
+# What a person reads when Stripe fails us; the exception itself goes to the log.
+UNREACHABLE = "Stripe could not be reached. Nothing was changed. Try again in a minute."
+BUSY = "Stripe is busy right now. Nothing was changed. Try again in a minute."
+KEYS_REFUSED = (
+    "Stripe refused the platform's API key. Nothing was changed. "
+    "Ask the platform's operator to check the Stripe settings."
+)
+STRIPE_FAILED = "Stripe could not complete the request. Nothing was changed. Try again in a minute."
+
+
 def _error(exc: stripe.StripeError) -> GatewayError:
-    message = getattr(exc, "user_message", None) or str(exc) or "Stripe could not be reached."
-    return GatewayError(message, code=getattr(exc, "code", "") or "")
+    """Stripe's failure as a sentence for a person. Stripe's own message is kept only for
+    a request it refused (4xx: a card declined, a field it found invalid), which it writes
+    for people; network, rate-limit, key and server errors get our sentences."""
+    logger.warning("Stripe call failed: %r", exc, exc_info=exc)
+    code = getattr(exc, "code", "") or ""
+    if isinstance(exc, stripe.APIConnectionError):
+        return GatewayError(UNREACHABLE, code=code or "unreachable")
+    if isinstance(exc, stripe.RateLimitError):
+        return GatewayError(BUSY, code=code or "rate_limit")
+    if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
+        return GatewayError(KEYS_REFUSED, code=code or "authentication")
+    status = getattr(exc, "http_status", None) or 0
+    message = (exc.user_message or "").strip()
+    if 400 <= status < 500 and message:
+        return GatewayError(message, code=code)
+    return GatewayError(STRIPE_FAILED, code=code)
 
 
 class StripeGateway:

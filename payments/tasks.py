@@ -190,3 +190,36 @@ def payout_composition_sync_task(self, payout_id: int) -> int:
             logger.error("Payout %s composition keeps failing: %s", payout_id, exc)
             return 0
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=8, acks_late=True)
+def duplicate_charge_refund_task(self, duplicate_id: int) -> str:
+    """Refund a second payment of a request paid already; retried while Stripe refuses."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from payments import stripe_api
+    from payments.models import DuplicateCharge
+    from payments.refunds import (
+        duplicate_charge_refund,
+        duplicate_charge_refund_failed,
+        duplicate_charge_refunded,
+    )
+
+    try:
+        return duplicate_charge_refund(duplicate_id=duplicate_id).status
+    except stripe_api.GatewayError as exc:
+        with transaction.atomic():
+            duplicate = (
+                DuplicateCharge.objects.select_for_update()
+                .select_related("payment")
+                .get(pk=duplicate_id)
+            )
+            if exc.code == "charge_already_refunded":  # refunded in Stripe's dashboard
+                duplicate_charge_refunded(duplicate=duplicate, at=timezone.now())
+                return duplicate.status
+            if self.request.retries >= self.max_retries:
+                logger.error("Duplicate charge %s could not be refunded: %s", duplicate_id, exc)
+                duplicate_charge_refund_failed(duplicate=duplicate, reason=exc.message)
+                return duplicate.status
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc

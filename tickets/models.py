@@ -146,6 +146,8 @@ class TimelineEntry(models.Model):
             "expired": "warning",
             "cancelled": "secondary",
             "opted_out": "warning",
+            "duplicate_charged": "warning",
+            "duplicate_refund_failed": "danger",
         }.get(suffix, "info")
 
 
@@ -168,4 +170,7 @@ EVENT_LABELS = {
     "payment_request.posted": _("Posted to the DBS"),
     "payment_request.unposted": _("Posting to the DBS undone"),
     "payment_request.disputed": _("Payment disputed"),
+    "payment_request.duplicate_charged": _("Paid a second time: refunding the second payment"),
+    "payment_request.duplicate_refunded": _("Second payment refunded automatically"),
+    "payment_request.duplicate_refund_failed": _("Second payment could not be refunded"),
 }

@@ -24,3 +24,39 @@ document.addEventListener("htmx:afterSettle", () => {
   scrollTimeline(document.getElementById("timeline"), timelineWasNearBottom);
   timelineWasNearBottom = true;
 });
+
+// Money forms (`data-submit-once`): a second click while the first is on its way sends
+// nothing. Plain forms keep their buttons disabled until the next page; htmx forms get them
+// back when the answer is in (a form with errors can be corrected and sent again). The
+// server refuses a repeated submission anyway (Pay reuses the session, Request payment its
+// submission key): this only spares the person a confusing second wait.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.matches("form[data-submit-once]") || event.defaultPrevented) return;
+  if (form.dataset.submitting === "true") {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    return;
+  }
+  form.dataset.submitting = "true";
+  // After this event, so the clicked button's own name and value are still sent.
+  setTimeout(() => form.querySelectorAll("button[type=submit]").forEach((b) => {
+    b.disabled = true;
+    b.setAttribute("aria-busy", "true");
+  }));
+}, true);
+function releaseForm(form) {
+  delete form.dataset.submitting;
+  form.querySelectorAll("button[type=submit]").forEach((b) => {
+    b.disabled = false;
+    b.removeAttribute("aria-busy");
+  });
+}
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt.closest && event.detail.elt.closest("form[data-submit-once]");
+  if (form && document.contains(form)) releaseForm(form);
+});
+// Back to a page from the browser's cache: its forms can be used again.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) document.querySelectorAll("form[data-submit-once]").forEach(releaseForm);
+});
