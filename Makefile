@@ -5,7 +5,7 @@ VENV := .venv
 UV := .tools/bin/uv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install lint format typecheck check-migrations e2e unit clean
+.PHONY: demo test install browser lint format typecheck check-migrations e2e unit clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -20,6 +20,20 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed
+
+# The browser tests' Chromium: Debian's (apt-get, as root) where it can be had, since Playwright's
+# own download is not reachable everywhere; otherwise Playwright's own.
+CHROMIUM_PACKAGES := chromium fonts-liberation
+browser: install
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "Browser tests use /usr/bin/chromium"; \
+	elif [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES) \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); }; \
+	else \
+		$(VENV)/bin/playwright install chromium; \
+	fi
 
 demo: install
 	$(PY) -m expertconnect.demo
@@ -38,13 +52,14 @@ check-migrations: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-test: install lint typecheck check-migrations
+# Without DATABASE_URL the tests start the embedded PostgreSQL, and stop it at the end.
+test: install browser lint typecheck check-migrations
 	$(VENV)/bin/pytest
 
 unit: install
 	$(VENV)/bin/pytest -m "not e2e"
 
-e2e: install
+e2e: install browser
 	$(VENV)/bin/pytest -m e2e
 
 clean:

@@ -29,16 +29,13 @@ ENV = {
     **os.environ,
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
-    "DJANGO_SETTINGS_MODULE": "expertconnect.settings.production",
+    "DJANGO_SETTINGS_MODULE": "bench.settings",  # production's, with the demo gateway
     "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-0123456789"),
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SECURE_SSL_REDIRECT": "False",
-    "SMS_BACKEND": "accounts.sms.ConsoleBackend",
     "PYTHONPATH": str(ROOT),
 }
-ENV.pop("STRIPE_SECRET_KEY", None)  # the demo gateway: DEMO_WEBHOOK_SECRET signs the events
-os.environ.update({k: v for k, v in ENV.items() if k != "STRIPE_SECRET_KEY"})
-os.environ.pop("STRIPE_SECRET_KEY", None)
+os.environ.update(ENV)
 sys.path.insert(0, str(ROOT))
 
 PROCS: list[subprocess.Popen] = []

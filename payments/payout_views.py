@@ -33,7 +33,7 @@ from payments.forms import (
 )
 from payments.models import ConnectedAccount
 from payments.money import format_money
-from payments.stripe_api import GatewayError
+from payments.stripe_api import GatewayError, gateway_message
 from teams.access import organization_view
 from teams.roles import Capability
 
@@ -214,7 +214,7 @@ HANDLERS: dict[str, Handler] = {
 def _form_error(form: forms.Form, error: GatewayError | ValidationError) -> None:
     """Stripe's refusal, or a service's reason, shown on the form that asked."""
     if isinstance(error, GatewayError):
-        form.add_error(None, _("Stripe refused the change: %(e)s") % {"e": error.message})
+        form.add_error(None, gateway_message(_("Stripe refused the change: %(e)s"), error))
     elif hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)

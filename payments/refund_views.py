@@ -23,7 +23,7 @@ from accounts.decorators import recent_password_required
 from payments import refunds
 from payments.models import PaymentRequest
 from payments.money import format_money
-from payments.stripe_api import GatewayError
+from payments.stripe_api import GatewayError, gateway_message
 from teams.access import organization_view
 from teams.roles import Capability, has_capability
 
@@ -104,8 +104,10 @@ def _perform(request: HttpRequest, payment: PaymentRequest) -> HttpResponse:
     except GatewayError as exc:
         messages.error(
             request,
-            _("Stripe refused the refund: %(reason)s Nothing was refunded; you may try again.")
-            % {"reason": exc.message},
+            gateway_message(
+                _("Stripe refused the refund: %(e)s Nothing was refunded; you may try again."),
+                exc,
+            ),
         )
     else:
         if refund.status == refund.Status.SUCCEEDED:

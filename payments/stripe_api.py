@@ -1,7 +1,8 @@
 """The payment gateway: the only module of the project that imports ``stripe``.
 
 ``get_gateway()`` answers the real ``StripeGateway`` (the official library's ``StripeClient``,
-API version pinned) when ``STRIPE_SECRET_KEY`` is set, otherwise the ``DemoGateway``: the same
+API version pinned) when ``PAYMENT_GATEWAY`` is "stripe", and the ``DemoGateway`` when it is
+"demo" (never in production, which refuses to start with it): the same
 interface, backed by a table, with local pages standing in for Stripe's hosted onboarding and
 Express dashboard, and Stripe-shaped events signed with Stripe's scheme and delivered to our
 own webhook endpoints, so the demo runs the production pipeline.
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 API_VERSION = "2026-10-28.endive"
 logger = logging.getLogger(__name__)
 
-DEMO_WEBHOOK_SECRET = "whsec_demo_expertconnect_local_only"  # noqa: S105 - demo only, public
 Endpoint = Literal["platform", "connect"]
 PayoutInterval = Literal["daily", "weekly", "monthly", "manual"]
 WeeklyAnchor = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -45,18 +45,40 @@ class GatewayError(Exception):
         self.message = message
         self.code = code
 
+    @property
+    def says_what_to_do(self) -> bool:
+        """Whether ``message`` is one of our whole sentences (what happened, what to do)
+        rather than Stripe's reason for a refusal, which a view puts in its own sentence."""
+        return self.message in (UNREACHABLE, BUSY, KEYS_REFUSED, STRIPE_FAILED)
+
+
+def gateway_message(template: str, error: GatewayError) -> str:
+    """What a person reads of ``error``: our whole sentence as it is, or Stripe's reason in
+    ``template`` (``"Stripe could not …: %(e)s"``)."""
+    return error.message if error.says_what_to_do else template % {"e": error.message}
+
 
 class InvalidSignature(Exception):
     """A webhook whose Stripe-Signature does not check out."""
 
 
 def demo_mode() -> bool:
-    return not settings.STRIPE_SECRET_KEY
+    """Whether the demo gateway stands in for Stripe (``PAYMENT_GATEWAY``): the one question."""
+    return settings.PAYMENT_GATEWAY == "demo"
+
+
+def demo_webhook_secret() -> str:
+    """The demo gateway's signing secret: this installation's own, derived from SECRET_KEY,
+    never accepted with the Stripe gateway."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), b"demo-gateway-webhooks", hashlib.sha256
+    ).hexdigest()
+    return f"whsec_demo_{digest[:32]}"
 
 
 def webhook_secret(endpoint: Endpoint) -> str:
     if demo_mode():
-        return DEMO_WEBHOOK_SECRET
+        return demo_webhook_secret()
     if endpoint == "connect":
         return settings.STRIPE_CONNECT_WEBHOOK_SECRET
     return settings.STRIPE_WEBHOOK_SECRET
@@ -109,7 +131,7 @@ def _error(exc: stripe.StripeError) -> GatewayError:
         return GatewayError(UNREACHABLE, code=code or "unreachable")
     if isinstance(exc, stripe.RateLimitError):
         return GatewayError(BUSY, code=code or "rate_limit")
-    if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
+    if isinstance(exc, stripe.AuthenticationError):
         return GatewayError(KEYS_REFUSED, code=code or "authentication")
     status = getattr(exc, "http_status", None) or 0
     message = (exc.user_message or "").strip()
@@ -453,7 +475,7 @@ DEMO_REQUIREMENTS = {
 
 
 class DemoGateway:
-    """Stands in for Stripe when no STRIPE_SECRET_KEY is set. Same interface, no real money."""
+    """Stands in for Stripe with PAYMENT_GATEWAY=demo. Same interface, no real money."""
 
     name = "demo"
     livemode = False

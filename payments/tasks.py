@@ -62,7 +62,7 @@ def payout_email_send(self, notification_id: int) -> None:
 @shared_task(bind=True, max_retries=5, acks_late=True)
 def demo_deliver_event(self, url: str, event: dict) -> int:
     """The demo gateway's webhook delivery: POST the signed event to our own endpoint."""
-    from payments.stripe_api import DEMO_WEBHOOK_SECRET, signature_header
+    from payments.stripe_api import demo_webhook_secret, signature_header
 
     payload = json.dumps(event).encode()
     try:
@@ -71,7 +71,7 @@ def demo_deliver_event(self, url: str, event: dict) -> int:
             data=payload,
             headers={
                 "Content-Type": "application/json; charset=utf-8",
-                "Stripe-Signature": signature_header(payload, DEMO_WEBHOOK_SECRET),
+                "Stripe-Signature": signature_header(payload, demo_webhook_secret()),
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) demo",
             },
             timeout=10,

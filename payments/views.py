@@ -30,7 +30,7 @@ from payments.requirements import (
     describe_requirements,
     onboarding_checklist,
 )
-from payments.stripe_api import GatewayError
+from payments.stripe_api import GatewayError, gateway_message
 from teams import selectors as team_selectors
 from teams import services as team_services
 from teams.access import organization_view, require
@@ -363,7 +363,7 @@ def _onboarding_redirect(request: HttpRequest, account: ConnectedAccount) -> Htt
         )
     except GatewayError as error:
         messages.error(
-            request, _("Stripe could not start onboarding: %(e)s") % {"e": error.message}
+            request, gateway_message(_("Stripe could not start onboarding: %(e)s"), error)
         )
         return _admin_tab(request)
     return redirect(url)
@@ -382,7 +382,7 @@ def stripe_connect(request: HttpRequest) -> HttpResponse:
         return _admin_tab(request)
     except GatewayError as error:
         messages.error(
-            request, _("Stripe could not create the account: %(e)s") % {"e": error.message}
+            request, gateway_message(_("Stripe could not create the account: %(e)s"), error)
         )
         return _admin_tab(request)
     if account.status == ConnectedAccount.Status.CONNECTED:
@@ -401,7 +401,7 @@ def stripe_return(request: HttpRequest) -> HttpResponse:
     try:
         account = services.connected_account_refresh(account=account)
     except GatewayError as error:
-        messages.error(request, _("Stripe could not be read: %(e)s") % {"e": error.message})
+        messages.error(request, gateway_message(_("Stripe could not be read: %(e)s"), error))
         return _admin_tab(request)
     status = account.status
     if status == ConnectedAccount.Status.CONNECTED:
@@ -440,7 +440,7 @@ def stripe_dashboard(request: HttpRequest) -> HttpResponse:
         url = services.express_dashboard_link(account=account, actor=request.user)
     except GatewayError as error:
         messages.error(
-            request, _("Stripe could not open the dashboard: %(e)s") % {"e": error.message}
+            request, gateway_message(_("Stripe could not open the dashboard: %(e)s"), error)
         )
         return _admin_tab(request)
     return redirect(url)

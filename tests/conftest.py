@@ -15,6 +15,13 @@ from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, Te
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_unconfigure(config):
+    """A run without DATABASE_URL started the embedded PostgreSQL: stop it again."""
+    from expertconnect import embedded_db
+
+    embedded_db.stop_if_started_here()
+
+
 @pytest.fixture(autouse=True)
 def _clean_sms_outbox():
     sms.outbox.clear()

@@ -28,7 +28,25 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "pay.example.com",
     # Never reached: nothing below may touch the database.
     "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "STRIPE_SECRET_KEY": "sk_test_" + "x" * 24,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "p" * 32,
+    "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_" + "c" * 32,
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "TWILIO_MESSAGING_SERVICE_SID": "MG" + "0" * 32,
 }
+REQUIRED = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_CONNECT_WEBHOOK_SECRET",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+)
 
 # base.py fills every unset variable from the git-ignored .env; the child must see only what a
 # test gives it, so reading .env is turned off there.
@@ -50,6 +68,7 @@ django.setup()
 from django.conf import settings
 from django.db import connections
 from django.test import Client, override_settings
+from django.urls import get_resolver
 
 client = Client()
 https = {"headers": {"X-Forwarded-Proto": "https"}, "SERVER_NAME": "pay.example.com"}
@@ -73,6 +92,8 @@ print(json.dumps({
     "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
     "session_cookie_httponly": settings.SESSION_COOKIE_HTTPONLY,
     "database_touched": connections["default"].connection is not None,
+    "demo_mounted": any(str(p.pattern) == "demo-stripe/" for p in get_resolver().url_patterns),
+    "gateway": settings.PAYMENT_GATEWAY,
 }))
 """
 
@@ -119,29 +140,59 @@ def test_settings_variables_found():
     assert {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"} <= settings_variables()
 
 
-@pytest.mark.parametrize("redis_url", [None, "redis://127.0.0.1:6379/0"], ids=["no-redis", "redis"])
-def test_check_deploy_is_clean(redis_url):
+def test_check_deploy_is_clean():
     code = (
         "import runpy, sys\n"
         "sys.argv = ['manage.py', 'check', '--deploy', '--fail-level', 'WARNING']\n"
         "runpy.run_path('manage.py', run_name='__main__')\n"
     )
-    if redis_url is None:
-        result = run_python(code, remove=("REDIS_URL",))
-    else:
-        result = run_python(code, REDIS_URL=redis_url)
+    result = run_python(code)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues (0 silenced)." in output
     assert "WARNINGS" not in output
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize("name", REQUIRED)
 def test_production_refuses_to_start_without(name):
     result = run_python("import django\ndjango.setup()\n", remove=(name,))
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert name in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"PAYMENT_GATEWAY": "demo"}, "PAYMENT_GATEWAY"),  # production never runs the demo
+        ({"STRIPE_SECRET_KEY": "pk_live_publishable"}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_WEBHOOK_SECRET": "not-a-signing-secret"}, "STRIPE_WEBHOOK_SECRET"),
+        ({"SMS_BACKEND": "accounts.sms.ConsoleBackend"}, "SMS_BACKEND"),
+        ({"TWILIO_MESSAGING_SERVICE_SID": ""}, "TWILIO_FROM_NUMBER"),
+    ],
+    ids=["demo-gateway", "publishable-key", "bad-webhook-secret", "console-sms", "no-sender"],
+)
+def test_production_refuses_to_start_with(overrides, named):
+    result = run_python("import django\ndjango.setup()\n", **overrides)
+    assert result.returncode != 0
+    assert "Production settings refuse to start" in result.stderr
+    assert named in result.stderr
+
+
+def test_check_deploy_names_each_problem_of_a_demo_configuration(settings):
+    """Outside production the same list is a system check: the test settings run the demo."""
+    from expertconnect.deploy import check_deployment
+
+    settings.SMS_BACKEND = "accounts.sms.TwilioBackend"
+    settings.TWILIO_AUTH_TOKEN = ""
+    ids = {error.id for error in check_deployment()}
+    assert {"expertconnect.E001", "expertconnect.E002", "expertconnect.E003"} <= ids
+    assert "expertconnect.E005" in ids  # the Twilio backend without its auth token
+
+
+def test_production_runs_stripe_and_mounts_no_demo_pages(production_response):
+    assert production_response["gateway"] == "stripe"
+    assert production_response["demo_mounted"] is False
 
 
 def test_production_refuses_empty_allowed_hosts():
@@ -158,7 +209,7 @@ def test_production_starts_with_the_required_variables():
 
 @pytest.fixture(scope="module")
 def production_response() -> dict:
-    result = run_python(HEADERS_SCRIPT, remove=("REDIS_URL",))
+    result = run_python(HEADERS_SCRIPT)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "timezone_field",
     "django_celery_beat",
     "csp",
+    "expertconnect",
     "accounts",
     "teams",
     "tickets",
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "expertconnect.middleware.PublicErrorPagesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -215,10 +218,15 @@ TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 # Called with message= when a text fails for good (the accounts layer knows no customers).
 SMS_FAILURE_HOOKS = ["tickets.services.sms_failed"]
 
-# Stripe Connect. Without STRIPE_SECRET_KEY the demo gateway stands in for Stripe (no money).
+# Stripe Connect. PAYMENT_GATEWAY says who takes payments: "stripe" (the keys below, real money
+# with sk_live_ keys) or "demo" (the demo gateway: local pages, no money). Outside production it
+# defaults to the demo when no secret key is set; production takes "stripe" only.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "demo")
+if PAYMENT_GATEWAY not in ("stripe", "demo"):
+    raise ImproperlyConfigured(f"PAYMENT_GATEWAY is {PAYMENT_GATEWAY!r}: set it to stripe or demo.")
 # Rule 9: the payment methods wired end to end (hosted Checkout). Cards only, credit and debit.
 PAYMENT_METHOD_TYPES = ["card"]
 

@@ -1,6 +1,9 @@
-"""Production: every secret from the environment; refuses to start without them."""
+"""Production: every secret from the environment; refuses to start without them, and never
+falls back to the demo (expertconnect/deploy.py lists what it needs)."""
 
 from django.core.exceptions import ImproperlyConfigured
+
+from expertconnect.deploy import problems
 
 from .base import *  # noqa: F403
 from .base import env
@@ -27,3 +30,11 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SMS_BACKEND = env("SMS_BACKEND", default="accounts.sms.TwilioBackend")
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe")
+
+_problems = problems(globals())
+if _problems:
+    raise ImproperlyConfigured(
+        "Production settings refuse to start:\n"
+        + "\n".join(f"- {p.message} {p.hint}" for p in _problems)
+    )

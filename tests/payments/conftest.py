@@ -16,6 +16,7 @@ from tests.payments import stripe_fixtures as sf
 from tickets.services import customer_get_or_create, ticket_open
 
 REAL_KEYS = {
+    "PAYMENT_GATEWAY": "stripe",
     "STRIPE_SECRET_KEY": "sk_test_1",
     "STRIPE_WEBHOOK_SECRET": "whsec_platform",
     "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_connect",

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from payments.stripe_api import API_VERSION, DEMO_WEBHOOK_SECRET, signature_header
+from payments.stripe_api import API_VERSION, demo_webhook_secret, signature_header
 
 _OBJECTS: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures" / "stripe_objects.json").read_text()
@@ -24,6 +24,7 @@ _OBJECTS: dict[str, Any] = json.loads(
 _ids = itertools.count(1)
 
 API = "https://api.stripe.com"
+DEMO_WEBHOOK_SECRET = demo_webhook_secret()  # the test settings' SECRET_KEY is fixed
 ACCOUNT_ID = "acct_1PgafTB7WZ01zgkW"
 PLATFORM_PATH = "/webhooks/stripe/"
 CONNECT_PATH = "/webhooks/stripe/connect/"

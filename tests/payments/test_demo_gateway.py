@@ -325,6 +325,7 @@ def test_every_demo_page_is_404_with_real_keys(client, account, settings):
     dashboard = dashboard_url(account)
     expired = reverse("demo_stripe_onboarding_expired", args=[account.stripe_account_id])
     settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.PAYMENT_GATEWAY = "stripe"
     for url in (onboarding, dashboard, expired):
         assert client.get(url).status_code == 404
         assert client.post(url, {"business_name": "X", "action": "submit"}).status_code == 404

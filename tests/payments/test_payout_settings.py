@@ -615,6 +615,7 @@ def stripe_account_json(account_id: str, **settings_overrides) -> dict:
 def real_stripe(settings, account):
     """Switch the app to the real gateway, with Stripe's API behind ``responses``."""
     settings.STRIPE_SECRET_KEY = "sk_test_123"
+    settings.PAYMENT_GATEWAY = "stripe"
     assert not stripe_api.demo_mode()
     with responses.RequestsMock() as mock:
         yield mock

@@ -25,6 +25,7 @@ LOGIN_LINK_URL = "https://connect.stripe.com/express/acct_1LakesideMotors01/ehJI
 @pytest.fixture(autouse=True)
 def stripe_keys(settings):
     settings.STRIPE_SECRET_KEY = "sk_test_123"
+    settings.PAYMENT_GATEWAY = "stripe"
     settings.STRIPE_WEBHOOK_SECRET = "whsec_platform"
     settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_connect"
 
@@ -250,6 +251,28 @@ def test_stripe_connect_outside_us_and_canada_is_refused_without_calling_stripe(
     assert not AuditLog.objects.exists()
     page = admin_client.get(ADMIN_TAB).content.decode()
     assert "Payments are offered to businesses registered in the United States or Canada" in page
+
+
+def test_stripe_unreachable_is_a_sentence_for_the_admin_and_the_detail_is_logged(
+    admin_client, organization, stripe_http, caplog
+):
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+
+    unreachable = RequestsConnectionError(
+        "HTTPSConnectionPool(host='api.stripe.com', port=443): Max retries exceeded "
+        "(Caused by NameResolutionError(\"Failed to resolve 'api.stripe.com'\"))"
+    )
+    stripe_http.post(f"{sf.API}/v1/accounts", body=unreachable)
+
+    response = admin_client.post(CONNECT, follow=True)
+
+    assert _messages(response) == [
+        "Stripe could not be reached. Nothing was changed. Try again in a minute."
+    ]
+    page = response.content.decode()
+    assert "HTTPSConnectionPool" not in page and "NameResolutionError" not in page
+    assert "NameResolutionError" in caplog.text  # the whole error is in the log
+    assert ConnectedAccount.objects.get().stripe_account_id is None
 
 
 def test_stripe_error_on_account_creation_is_shown_and_changes_nothing(

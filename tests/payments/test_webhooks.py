@@ -10,8 +10,9 @@ import pytest
 from payments import handlers
 from payments.models import WebhookEvent
 from payments.services import webhook_events_wake
-from payments.stripe_api import DEMO_WEBHOOK_SECRET, signature_header
+from payments.stripe_api import signature_header
 from tests.payments import stripe_fixtures as sf
+from tests.payments.stripe_fixtures import DEMO_WEBHOOK_SECRET
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +26,12 @@ def secrets(request, settings):
     """Both modes: the demo secret (no keys set) and the real endpoints' own secrets."""
     if request.param == "real":
         settings.STRIPE_SECRET_KEY = "sk_test_1"
+        settings.PAYMENT_GATEWAY = "stripe"
         settings.STRIPE_WEBHOOK_SECRET = REAL["platform"]
         settings.STRIPE_CONNECT_WEBHOOK_SECRET = REAL["connect"]
         return REAL
     settings.STRIPE_SECRET_KEY = ""
+    settings.PAYMENT_GATEWAY = "demo"
     return DEMO
 
 
@@ -185,8 +188,35 @@ def test_webhook_real_endpoints_accept_only_their_own_secret(client, real_keys):
     ]
 
 
+@pytest.mark.parametrize(
+    "forged_with",
+    [
+        "whsec_demo_expertconnect_local_only",  # the demo secret once written in the code
+        DEMO_WEBHOOK_SECRET,  # this installation's demo secret
+    ],
+)
+def test_the_stripe_gateway_refuses_events_signed_with_a_demo_secret(client, settings, forged_with):
+    settings.PAYMENT_GATEWAY = "stripe"
+    settings.STRIPE_SECRET_KEY = "sk_test_1"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_platform"
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_connect"
+    for path in (sf.PLATFORM_PATH, sf.CONNECT_PATH):
+        response = sf.post_event(client, _account_event(), path=path, secret=forged_with)
+        assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_the_demo_secret_is_this_installations_own(settings):
+    from payments.stripe_api import demo_webhook_secret
+
+    first = demo_webhook_secret()
+    settings.SECRET_KEY = "another-installation-" + "x" * 40
+    assert demo_webhook_secret() != first and demo_webhook_secret().startswith("whsec_demo_")
+
+
 def test_webhook_real_endpoint_without_configured_secret_refuses(client, settings):
     settings.STRIPE_SECRET_KEY = "sk_test_1"
+    settings.PAYMENT_GATEWAY = "stripe"
     settings.STRIPE_CONNECT_WEBHOOK_SECRET = ""
     response = sf.post_event(client, _account_event(), secret="")
     assert response.status_code == 400
@@ -249,6 +279,7 @@ def test_webhook_livemode_mismatch_is_stored_as_ignored(
     secret = DEMO_WEBHOOK_SECRET
     if keys == "real":
         settings.STRIPE_SECRET_KEY = "sk_test_1"
+        settings.PAYMENT_GATEWAY = "stripe"
         settings.STRIPE_CONNECT_WEBHOOK_SECRET = secret = "whsec_connect"
     evt = _account_event(livemode=livemode)
 
@@ -268,6 +299,7 @@ def test_webhook_live_keys_ignore_test_mode_events(
     client, settings, django_capture_on_commit_callbacks
 ):
     settings.STRIPE_SECRET_KEY = "sk_live_1"
+    settings.PAYMENT_GATEWAY = "stripe"
     settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_connect"
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = sf.post_event(client, _account_event(livemode=False), secret="whsec_connect")
