@@ -2,12 +2,13 @@
 
 Public, no login: the token in the URL is the capability (192 random bits), like Stripe's own
 checkout links. Each page shows its own request and nothing else of the dealership, and an
-unknown token is a plain 404. Every page is rate limited per IP address.
+unknown token is a plain 404. Every page is rate limited per client and link (``rate_limited``).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,43 +24,59 @@ from django.utils import dateformat
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.adapter import client_ip
 from payments import services, stripe_api
 from payments.models import PaymentRequest
 from payments.money import format_money
 
-RATE_LIMIT = 60  # requests per IP address and minute, over all the customer's pages
+LINK_LIMIT = 60  # requests a minute by one client on one link (its pages together)
+GUESS_LIMIT = 20  # unknown links a minute by one client: then 429 on every customer page
 RATE_WINDOW = 60  # seconds
 UTC_ZONE = ZoneInfo("UTC")
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-def rate_limited(request: HttpRequest) -> bool:
-    """Count this request against its IP address's minute; True past the limit."""
-    window = int(time.time()) // RATE_WINDOW
-    key = f"pay-public:{_client_ip(request)}:{window}"
+def _count(key: str) -> int:
+    """Count one hit of this minute's ``key``; answers the count so far."""
+    key = f"{key}:{int(time.time()) // RATE_WINDOW}"
     if cache.add(key, 1, timeout=RATE_WINDOW * 2):
-        return False
+        return 1
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=RATE_WINDOW * 2)
-        return False
-    return count > RATE_LIMIT
+        return 1
+
+
+def _guesses_key(client: str) -> str:
+    return f"pay-guess:{client}"
+
+
+def rate_limited(request: HttpRequest, token: str) -> bool:
+    """Per person, not per proxy or per site: each client (``client_ip``, which reads the
+    trusted proxies' X-Forwarded-For) has its own minute on each link, and a client that
+    guesses links is stopped without stopping anyone else. True past a limit."""
+    client = client_ip(request)
+    guesses = cache.get(f"{_guesses_key(client)}:{int(time.time()) // RATE_WINDOW}") or 0
+    if guesses >= GUESS_LIMIT:
+        return True
+    link = hashlib.sha256(token.encode()).hexdigest()[:16]  # the token stays out of the cache
+    return _count(f"pay-link:{client}:{link}") > LINK_LIMIT
 
 
 def public_page(view):
     """A customer page: no login, never cached, rate limited, no referrer to other sites."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if rate_limited(request):
+    def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if rate_limited(request, token):
             response = render(request, "429.html", status=429)
             response["Retry-After"] = str(RATE_WINDOW)
             return response
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, token, *args, **kwargs)
+        except Http404:
+            _count(_guesses_key(client_ip(request)))
+            raise
         # The token never leaks to other sites; same-origin keeps Origin for the CSRF check.
         response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"

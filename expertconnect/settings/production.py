@@ -31,6 +31,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SMS_BACKEND = env("SMS_BACKEND", default="accounts.sms.TwilioBackend")
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe")
+ADMIN_REQUIRE_MFA = True  # the Django admin: staff with two-factor authentication only
 
 _problems = problems(globals())
 if _problems:

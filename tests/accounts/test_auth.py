@@ -36,6 +36,23 @@ def test_login_is_rate_limited_after_repeated_failures(client, person):
     assert "_auth_user_id" not in client.session
 
 
+def test_behind_the_proxy_a_login_lockout_is_one_persons_not_everyones(settings, person):
+    from django.test import Client
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "203.0.113.9"
+    attacker = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    for n in range(12):  # past the 10 failed logins a minute per address
+        attacker.post(LOGIN, {"login": f"nobody{n}@example.com", "password": "wrong"})
+    assert (
+        b"Too many failed login attempts"
+        in attacker.post(LOGIN, {"login": "nobody@example.com", "password": "wrong"}).content
+    )
+    staff = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="192.0.2.44")
+    response = staff.post(LOGIN, {"login": "sam@example.com", "password": PASSWORD})
+    assert response.status_code == 302 and "_auth_user_id" in staff.session
+
+
 def test_email_is_unique_whatever_its_case(db):
     User.objects.create_user("Lee@Example.com", PASSWORD)
     assert User.objects.get().email == "lee@example.com"

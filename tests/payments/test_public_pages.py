@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from payments import services
 from payments.models import PaymentRequest
-from payments.public_views import RATE_LIMIT
+from payments.public_views import GUESS_LIMIT, LINK_LIMIT
 from payments.stripe_api import DemoGateway
 from tickets.models import TimelineEntry
 
@@ -177,15 +177,57 @@ def test_cancel_page_returns_to_the_request(client, payment_request):
     assert b'id="pay-button"' in response.content
 
 
-def test_too_many_requests_from_one_ip_get_429(client, payment_request):
-    for _ in range(RATE_LIMIT):
+def test_too_many_requests_on_one_link_from_one_client_get_429(client, payment_request):
+    for _ in range(LINK_LIMIT):
         assert client.get(page(payment_request.token)).status_code == 200
     limited = client.get(page(payment_request.token))
     assert limited.status_code == 429
     assert b"Too many attempts" in limited.content
     other_ip = Client(REMOTE_ADDR="10.1.2.3")
     assert other_ip.get(page(payment_request.token)).status_code == 200
-    assert client.get(page("unknown-token")).status_code == 429  # guessing is limited too
+
+
+def test_a_client_guessing_links_is_stopped_and_nobody_else(client, payment_request):
+    for n in range(GUESS_LIMIT):
+        assert client.get(page(f"guess-{n}")).status_code == 404
+    assert client.get(page("guess-more")).status_code == 429
+    assert client.get(page(payment_request.token)).status_code == 429  # a guesser is stopped
+    customer = Client(REMOTE_ADDR="10.1.2.3")
+    assert customer.get(page(payment_request.token)).status_code == 200
+
+
+BEHIND_PROXY = "203.0.113.9"  # the TLS proxy's address: every request comes from it
+
+
+def through_proxy(client_address: str) -> Client:
+    """A client behind the one trusted proxy, which appends the address it saw."""
+    return Client(REMOTE_ADDR=BEHIND_PROXY, HTTP_X_FORWARDED_FOR=client_address)
+
+
+def test_behind_the_proxy_each_person_has_their_own_limits(settings, payment_request):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = settings.TRUSTED_PROXY_COUNT = 1
+    attacker, customer = through_proxy("198.51.100.7"), through_proxy("192.0.2.44")
+    for n in range(GUESS_LIMIT + 5):
+        attacker.get(page(f"random-{n}"))
+    assert attacker.get(page(payment_request.token)).status_code == 429
+    assert customer.get(page(payment_request.token)).status_code == 200
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_limit(settings, payment_request):
+    """Only the right-most entry is the trusted proxy's: what the client wrote is ignored."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(GUESS_LIMIT):
+        forged = Client(REMOTE_ADDR=BEHIND_PROXY, HTTP_X_FORWARDED_FOR=f"10.9.9.{n}, 198.51.100.7")
+        forged.get(page(f"random-{n}"))
+    assert through_proxy("198.51.100.7").get(page(payment_request.token)).status_code == 429
+
+
+def test_without_a_trusted_proxy_the_forwarded_for_header_is_ignored(payment_request):
+    for n in range(GUESS_LIMIT):
+        Client(HTTP_X_FORWARDED_FOR=f"10.9.9.{n}").get(page(f"random-{n}"))
+    assert (
+        Client(HTTP_X_FORWARDED_FOR="10.8.8.8").get(page(payment_request.token)).status_code == 429
+    )
 
 
 def test_the_demo_checkout_declines_4000_0000_0000_0002(
