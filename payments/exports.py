@@ -7,7 +7,6 @@ from integer cents, never floats; a totals row closes the file.
 
 from __future__ import annotations
 
-import csv
 import io
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from payments.models import PaymentRequest, display_number
 from payments.selectors import COLLECTED_STATUSES, PAGE_COLUMNS
+from payments.spreadsheets import CsvWriter, xlsx_cell
 from teams.models import Organization
 
 CHUNK = 500
@@ -182,6 +182,7 @@ def _cells(row: dict[str, Any], amounts: dict[str, int], times: dict, fmt) -> li
 
 
 AMOUNT_COLUMNS = (13, 14, 15, 16)  # gross, fee, net, refunded
+TIME_INDEXES = (1, 2, 3, 4, 17)
 
 
 def _filename(organization: Organization, ext: str) -> str:
@@ -192,7 +193,7 @@ def _filename(organization: Organization, ext: str) -> str:
 def csv_lines(queryset: QuerySet[PaymentRequest], *, zone: str) -> Iterator[str]:
     """The CSV text in pieces of CHUNK lines (one write to the socket each, not one a line)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
 
     def fmt(value: str | None) -> str:
         return value or ""
@@ -240,7 +241,6 @@ def xlsx_response(
 ) -> FileResponse:
     """A write-only workbook (rows go straight to disk) in a temporary file, streamed."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Payments")
@@ -251,9 +251,7 @@ def xlsx_response(
     def money(cents: int | None) -> Any:
         if cents is None:
             return None
-        cell = WriteOnlyCell(sheet, value=Decimal(cents).scaleb(-2))
-        cell.number_format = "#,##0.00"
-        return cell
+        return xlsx_cell(sheet, Decimal(cents).scaleb(-2), "#,##0.00")
 
     sheet.append(header(zone))
     totals = dict.fromkeys(AMOUNT_KEYS, 0)
@@ -263,13 +261,13 @@ def xlsx_response(
         for key in AMOUNT_KEYS:
             totals[key] += amounts[key]
         cells = _cells(row, amounts, times, fmt)
-        for index in AMOUNT_COLUMNS:
-            cells[index] = money(cells[index])
-        for index in (1, 2, 3, 4, 17):
-            if cells[index] is not None:
-                cell = WriteOnlyCell(sheet, value=cells[index])
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-                cells[index] = cell
+        for index, value in enumerate(cells):
+            if index in AMOUNT_COLUMNS:
+                cells[index] = money(value)
+            elif index in TIME_INDEXES:
+                cells[index] = xlsx_cell(sheet, value, "yyyy-mm-dd hh:mm:ss")
+            else:
+                cells[index] = xlsx_cell(sheet, value)
         sheet.append(cells)
     total_row: list[Any] = [None] * len(header(zone))
     total_row[0] = f"Total ({count} payments)"

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from payments import reports, stripe_reports
 from payments.models import DailyReport, StripeReportRun
+from payments.spreadsheets import csv_made_safe
 from teams.access import organization_view
 from teams.roles import Capability
 
@@ -199,6 +200,7 @@ def stripe_report_download(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    response = HttpResponse(run.content, content_type="text/csv; charset=utf-8")
+    # Stripe's file as Stripe made it, but a description typed in our app is never a formula.
+    response = HttpResponse(csv_made_safe(run.content), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{run.file_name}"'
     return response

@@ -16,7 +16,6 @@ Functions that depend on the current time take ``now`` so tests pass the instant
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import logging
@@ -35,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from payments.models import ConnectedAccount, DailyReport, PaymentRequest, Payout, Refund
 from payments.money import format_money
+from payments.spreadsheets import CsvWriter, xlsx_cell
 from teams.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -309,7 +309,6 @@ EXPORT_COLUMNS: list[tuple[str, str]] = [
     ("posted_at_local", "Posted at ({tz})"),
     ("posted_reference", "DBS posting reference"),
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MONEY_COLUMNS = {"gross_cents", "fee_cents", "net_cents", "refunded_cents", "payout_cents"}
 
 
@@ -334,8 +333,6 @@ def export_rows(report: DailyReport) -> list[list[Any]]:
                 value = _decimal_text(value or 0)
             elif key == "posted":
                 value = "yes" if value else "no"
-            elif isinstance(value, str) and value[:1] in FORMULA_STARTS:
-                value = "'" + value  # a customer's name is never run as a spreadsheet formula
             values.append(value)
         out.append(values)
     t = report.totals
@@ -360,7 +357,7 @@ def export_filename(report: DailyReport, extension: str) -> str:
 
 def report_csv(report: DailyReport) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow(export_header(report))
     writer.writerows(export_rows(report))
     return buffer.getvalue()
@@ -372,18 +369,19 @@ def report_xlsx(report: DailyReport) -> bytes:
 
     import openpyxl
 
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = report.day.isoformat()
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(report.day.isoformat())
     sheet.append(export_header(report))
     money_indexes = {i for i, (key, _l) in enumerate(EXPORT_COLUMNS) if key in MONEY_COLUMNS}
     for values in export_rows(report):
         sheet.append(
-            [Decimal(v) if i in money_indexes and v != "" else v for i, v in enumerate(values)]
+            [
+                xlsx_cell(sheet, Decimal(v), "#,##0.00")
+                if i in money_indexes and v != ""
+                else xlsx_cell(sheet, v)
+                for i, v in enumerate(values)
+            ]
         )
-    for column in money_indexes:
-        for cell in sheet.iter_rows(min_row=2, min_col=column + 1, max_col=column + 1):
-            cell[0].number_format = "#,##0.00"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
