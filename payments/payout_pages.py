@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST, require_safe
 
 from payments.models import PaymentRequest, Payout, PayoutLine
 from payments.payout_sync import payout_composition_sync
-from payments.stripe_api import GatewayError
+from payments.selectors import payments_scoped
+from payments.stripe_api import GatewayError, gateway_message
 from teams.access import organization_view
-from teams.roles import Capability
+from teams.roles import Capability, payment_teams_seen
 
 PAGE = 50
 
@@ -51,23 +52,32 @@ def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lines = list(payout.lines.select_related("payment").order_by("created", "pk"))
     if lines:
         return _lines_page(request, payout, lines)
+    every = PaymentRequest.objects.filter(organization=request.organization, payout=payout)
     payments = (
-        PaymentRequest.objects.filter(organization=request.organization, payout=payout)
+        payments_scoped(every, membership=request.membership)
         .select_related("ticket__customer", "team")
         .order_by("paid_at", "pk")
     )
     zero = 0
-    totals = payments.aggregate(
-        count=Count("pk"),
-        gross=Coalesce(Sum("amount_cents"), zero),
-        fees=Coalesce(Sum("fee_cents"), zero),
-    )
+    sums = {
+        "count": Count("pk"),
+        "gross": Coalesce(Sum("amount_cents"), zero),
+        "fees": Coalesce(Sum("fee_cents"), zero),
+    }
+    totals = every.aggregate(**sums)
+    seen = payment_teams_seen(request.membership)
+    hidden = every.exclude(team_id__in=seen).aggregate(**sums) if seen is not None else None
+    if hidden and hidden["count"]:
+        hidden["net"] = hidden["gross"] - hidden["fees"]
+    else:
+        hidden = None
     kept = totals["gross"] - totals["fees"]
     # Refunds taken from this payout's balance: what the dealership kept minus what arrived.
     other = kept - payout.amount_cents
     context = {
         "payout": payout,
         "payments": payments,
+        "other_teams": hidden,
         "totals": totals,
         "kept": kept,
         "other": other,
@@ -77,7 +87,24 @@ def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _lines_page(request: HttpRequest, payout: Payout, lines: list[PayoutLine]) -> HttpResponse:
-    """The payout as Stripe composed it: one row per balance transaction, the net adding up."""
+    """The payout as Stripe composed it: one row per balance transaction, the net adding up.
+    Lines of payments of teams the member does not see are one "Other teams" row."""
+    seen = payment_teams_seen(request.membership)  # type: ignore[attr-defined]
+    hidden = [
+        line
+        for line in lines
+        if seen is not None and line.payment is not None and line.payment.team_id not in seen
+    ]
+    other_teams = (
+        {
+            "count": len(hidden),
+            "gross": sum(line.amount_cents for line in hidden),
+            "fees": sum(line.fee_cents for line in hidden),
+            "net": sum(line.net_cents for line in hidden),
+        }
+        if hidden
+        else None
+    )
     kinds = []
     for kind, label in PayoutLine.Kind.choices:
         of_kind = [line for line in lines if line.kind == kind]
@@ -93,7 +120,8 @@ def _lines_page(request: HttpRequest, payout: Payout, lines: list[PayoutLine]) -
     net = sum(line.net_cents for line in lines)
     context = {
         "payout": payout,
-        "lines": lines,
+        "lines": [line for line in lines if line not in hidden],
+        "other_teams": other_teams,
         "line_kinds": kinds,
         "line_totals": {
             "gross": sum(line.amount_cents for line in lines),
@@ -113,7 +141,7 @@ def payout_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         lines = payout_composition_sync(payout=payout)
     except GatewayError as exc:
-        messages.error(request, _("Stripe could not be read: %(error)s") % {"error": exc})
+        messages.error(request, gateway_message(_("Stripe could not be read: %(e)s"), exc))
     else:
         messages.success(
             request, _("Refreshed from Stripe: %(count)d lines.") % {"count": len(lines)}

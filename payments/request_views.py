@@ -22,7 +22,9 @@ from payments import services
 from payments.forms import PaymentRequestForm
 from payments.models import PaymentRequest
 from payments.money import format_money
+from payments.selectors import payments_scoped
 from teams.access import organization_view
+from teams.models import Membership
 from tickets.models import Ticket
 from tickets.selectors import ticket_get
 
@@ -55,10 +57,11 @@ def _badge(payment: PaymentRequest) -> tuple[str, str]:
     return "Sent", "text-bg-light border"
 
 
-def _rows(ticket: Ticket) -> list[dict[str, Any]]:
+def _rows(ticket: Ticket, membership: Membership) -> list[dict[str, Any]]:
+    """The ticket's requests the member may see: none of a team whose payments they don't."""
     rows = []
     payments = (
-        PaymentRequest.objects.filter(ticket=ticket, organization_id=ticket.organization_id)
+        payments_scoped(PaymentRequest.objects.filter(ticket=ticket), membership=membership)
         .select_related("sms", "created_by")
         .order_by("-created_at", "-pk")
     )
@@ -97,7 +100,7 @@ def _panel(
     context = {
         "ticket": ticket,
         "organization": organization,
-        "rows": _rows(ticket),
+        "rows": _rows(ticket, membership),
         "unavailable": reason,
         "form": form or PaymentRequestForm(currency=organization.currency or "usd"),
         "form_open": form is not None and form.is_bound and bool(form.errors),
@@ -173,10 +176,11 @@ def _errors(exc: ValidationError) -> dict[str | None, list[str]]:
 
 def _payment_request(request: HttpRequest, ticket: Ticket, pk: int) -> PaymentRequest:
     return get_object_or_404(
-        PaymentRequest,
+        payments_scoped(
+            PaymentRequest.objects.filter(ticket=ticket),
+            membership=request.membership,  # type: ignore[attr-defined]
+        ),
         pk=pk,
-        ticket=ticket,
-        organization=request.organization,  # type: ignore[attr-defined]
     )
 
 

@@ -18,7 +18,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from payments.models import ConnectedAccount, PaymentRequest, Payout
 from teams.models import Membership, Organization
-from teams.roles import Role
+from teams.roles import payment_teams_seen
 from tickets.models import Customer
 
 
@@ -57,8 +57,9 @@ def payments_scoped(
     queryset: QuerySet[PaymentRequest], *, membership: Membership
 ) -> QuerySet[PaymentRequest]:
     queryset = queryset.filter(organization_id=membership.organization_id)
-    if membership.role != Role.ADMIN:
-        queryset = queryset.filter(team_id__in=membership.payment_team_ids)
+    seen = payment_teams_seen(membership)
+    if seen is not None:
+        queryset = queryset.filter(team_id__in=seen)
     return queryset
 
 

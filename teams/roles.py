@@ -80,3 +80,17 @@ def has_capability(
 def capabilities_of(membership: Membership) -> frozenset[Capability]:
     """Every capability the membership holds for at least one team (for menus)."""
     return frozenset(c for c in Capability if has_capability(membership, c))
+
+
+def payment_teams_seen(membership: Membership) -> frozenset[int] | None:
+    """The teams whose payments (amounts, customers, pay links) the member sees: ``None`` for
+    every team (admins), otherwise their own payments-enabled teams. The one rule behind the
+    Payments tab, payouts' lines, tickets' payment panels and timelines."""
+    if membership.role == Role.ADMIN:
+        return None
+    return membership.payment_team_ids
+
+
+def sees_payments_of(membership: Membership, team_id: int) -> bool:
+    seen = payment_teams_seen(membership)
+    return seen is None or team_id in seen

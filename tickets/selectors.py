@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from teams.models import Membership, Organization, Team
-from teams.roles import Role
+from teams.roles import Role, sees_payments_of
 from tickets.models import Customer, TeamNumber, Ticket, TimelineEntry
 
 
@@ -38,8 +38,13 @@ def ticket_get(*, organization: Organization, membership: Membership, pk: int) -
     return get_object_or_404(tickets, pk=pk)
 
 
-def timeline(*, ticket: Ticket) -> QuerySet[TimelineEntry]:
-    return TimelineEntry.objects.filter(ticket=ticket).select_related("author", "sms")
+def timeline(*, ticket: Ticket, membership: Membership) -> QuerySet[TimelineEntry]:
+    """The ticket's conversation and events; payment events only for a member who sees the
+    team's payments (teams.roles.sees_payments_of)."""
+    entries = TimelineEntry.objects.filter(ticket=ticket).select_related("author", "sms")
+    if not sees_payments_of(membership, ticket.team_id):
+        entries = entries.exclude(event__startswith="payment_request.")
+    return entries
 
 
 def customer_by_phone(*, organization: Organization, phone: str) -> Customer | None:

@@ -62,7 +62,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, ticket: Ticket, form: MessageForm | None = None) -> dict:
     return {
         "ticket": ticket,
-        "entries": selectors.timeline(ticket=ticket),
+        "entries": selectors.timeline(ticket=ticket, membership=request.membership),
         "form": form or MessageForm(),
     }
 

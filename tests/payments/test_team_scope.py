@@ -1,0 +1,146 @@
+"""Team scope everywhere (issue 10, finding 6): a manager sees payments, payouts' lines,
+tickets' payment panels and pay links only of their payments-enabled teams; an admin sees all.
+
+Lakeside's manager is in Service; Body shop takes payments too but the manager is not on it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from payments.models import PaymentRequest, Payout, PayoutLine
+from tests.factories import TeamFactory
+from tests.payments.payments_tab import payment_row
+from tickets.services import customer_get_or_create, ticket_open
+
+PAID_AT = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def body_shop_ticket(organization):
+    team = TeamFactory(organization=organization, name="Body shop", payments_enabled=True)
+    customer = customer_get_or_create(
+        organization=organization, name="Hidden Customer", mobile_phone="+13125550177"
+    )
+    return ticket_open(organization=organization, team=team, customer=customer, subject="Dent")
+
+
+@pytest.fixture
+def payout(organization):
+    return Payout.objects.create(
+        organization=organization,
+        stripe_payout_id="po_scope_1",
+        amount_cents=0,
+        currency="usd",
+        arrival_date=PAID_AT.date(),
+        status="paid",
+        stripe_created=PAID_AT,
+        synced_at=PAID_AT,
+    )
+
+
+@pytest.fixture
+def ours(ticket, payout):
+    return payment_row(ticket, amount=10_000, at=PAID_AT, payout=payout, description="Brakes")
+
+
+@pytest.fixture
+def theirs(body_shop_ticket, payout):
+    return payment_row(
+        body_shop_ticket, amount=70_000, at=PAID_AT, payout=payout, description="Hidden dent"
+    )
+
+
+def _settle(payout, *payments):
+    payout.amount_cents = sum(p.amount_cents - p.fee_cents for p in payments)
+    payout.save(update_fields=["amount_cents"])
+
+
+def _url(name, **kwargs):
+    return reverse(name, kwargs={"org": "lakeside", **kwargs})
+
+
+def test_a_payout_shows_other_teams_payments_as_one_line(manager_client, payout, ours, theirs):
+    _settle(payout, ours, theirs)
+    page = manager_client.get(_url("payout_detail", pk=payout.pk)).content.decode()
+    assert "Dana Driver" in page and "Brakes" in page
+    assert "Hidden Customer" not in page and "Hidden dent" not in page
+    assert 'id="payout-other-teams"' in page and "$700.00" in page  # their gross, as one row
+    assert "1 payment of teams you are not on" in page
+    assert "$773.40" in page  # the payout still adds up: 96.45 ours + 676.95 theirs
+
+
+def test_an_admin_sees_every_payment_of_a_payout(admin_client, payout, ours, theirs):
+    _settle(payout, ours, theirs)
+    page = admin_client.get(_url("payout_detail", pk=payout.pk)).content.decode()
+    assert "Hidden Customer" in page and 'id="payout-other-teams"' not in page
+
+
+def test_a_payouts_stripe_lines_of_other_teams_are_one_line(manager_client, payout, ours, theirs):
+    for n, payment in enumerate((ours, theirs)):
+        PayoutLine.objects.create(
+            payout=payout,
+            kind=PayoutLine.Kind.PAYMENT,
+            amount_cents=payment.amount_cents - payment.fee_cents,
+            net_cents=payment.amount_cents - payment.fee_cents,
+            currency="usd",
+            payment=payment,
+            stripe_id=f"txn_scope_{n}",
+            created=PAID_AT,
+        )
+    _settle(payout, ours, theirs)
+    page = manager_client.get(_url("payout_detail", pk=payout.pk)).content.decode()
+    assert "Brakes" in page and "Hidden dent" not in page
+    assert f"R-{theirs.number:06d}" not in page
+    assert 'id="payout-other-teams"' in page
+    assert "1 line of payments of teams you are not on" in page
+
+
+def test_another_teams_ticket_shows_no_payment_panel_rows_or_link(
+    manager_client, connected_account, body_shop_ticket, theirs
+):
+    PaymentRequest.objects.filter(pk=theirs.pk).update(status="open")  # its link would show
+    panel = manager_client.get(_url("ticket_payment_requests", pk=body_shop_ticket.pk))
+    text = panel.content.decode()
+    assert panel.status_code == 200
+    assert theirs.token not in text and "$700.00" not in text and "Hidden dent" not in text
+
+
+def test_another_teams_ticket_timeline_shows_no_payment_events(
+    manager_client, body_shop_ticket, theirs
+):
+    from payments.services import payment_request_timeline
+
+    payment_request_timeline(theirs, "payment_request.paid")
+    page = manager_client.get(_url("ticket_detail", pk=body_shop_ticket.pk)).content.decode()
+    assert "Hidden dent" not in page and "$700.00" not in page
+
+
+def test_an_admin_sees_every_teams_panel(admin_client, connected_account, body_shop_ticket, theirs):
+    text = admin_client.get(_url("ticket_payment_requests", pk=body_shop_ticket.pk)).content
+    assert b"$700.00" in text and b"Hidden dent" in text
+    PaymentRequest.objects.filter(pk=theirs.pk).update(status="open")
+    text = admin_client.get(_url("ticket_payment_requests", pk=body_shop_ticket.pk)).content
+    assert theirs.token.encode() in text  # the link to copy
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("payment_detail", "get"),
+        ("payment_request_cancel", "post"),
+        ("payment_request_resend", "post"),
+    ],
+)
+def test_another_teams_payment_urls_answer_404(
+    manager_client, body_shop_ticket, theirs, name, method
+):
+    PaymentRequest.objects.filter(pk=theirs.pk).update(status="open")
+    kwargs = {"pk": theirs.pk}
+    if name != "payment_detail":
+        kwargs["ticket_pk"] = body_shop_ticket.pk
+    response = getattr(manager_client, method)(_url(name, **kwargs))
+    assert response.status_code == 404
+    assert PaymentRequest.objects.get(pk=theirs.pk).status == "open"  # nothing changed
