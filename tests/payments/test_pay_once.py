@@ -77,6 +77,59 @@ def test_four_customers_pressing_pay_at_once_get_one_session(
     assert payment_request.checkout_attempt == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_press_of_pay_while_the_request_is_being_cancelled_opens_no_session(
+    webhook_sink, payment_request, real_keys, advisor_membership
+):
+    PaymentRequest.objects.filter(pk=payment_request.pk).update(
+        checkout_session_id="cs_test_old",
+        checkout_url="https://checkout.stripe.com/c/pay/cs_test_old",
+        checkout_expires_at=timezone.now(),  # the next press would replace it
+        checkout_attempt=1,
+    )
+    closing = threading.Event()
+
+    def slow_expire(request):
+        closing.set()
+        time.sleep(0.4)
+        body = session(payment_request, id="cs_test_old", status="expired")
+        body.update(payment_status="unpaid", payment_intent=None)
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    created: list[str] = []
+    webhook_sink.add_callback(
+        responses.POST, f"{SESSIONS}/cs_test_old/expire", callback=slow_expire
+    )
+    webhook_sink.add_callback(responses.POST, SESSIONS, callback=slow_session_answers(created, 0))
+    pressed: list[int] = []
+
+    def cancel():
+        try:
+            services.payment_request_cancel(request=payment_request, actor=advisor_membership.user)
+        finally:
+            connection.close()
+
+    def press():
+        try:
+            closing.wait(timeout=5)
+            url = reverse("payment_public_pay", args=[payment_request.token])
+            pressed.append(Client().post(url).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=cancel), threading.Thread(target=press)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert created == []  # nothing left to pay on a cancelled request
+    assert pressed == [303]  # back to the request's page, which says cancelled
+    payment_request.refresh_from_db()
+    assert payment_request.status == PaymentRequest.Status.CANCELLED
+    assert payment_request.checkout_session_id == ""
+
+
 def test_a_session_stripe_cannot_close_is_not_replaced(payment_request, real_keys, stripe_http):
     PaymentRequest.objects.filter(pk=payment_request.pk).update(
         checkout_session_id="cs_test_old",
