@@ -338,6 +338,60 @@ def test_a_duplicate_refund_stripe_keeps_refusing_is_shown_failed(
     assert events(paid_once, "duplicate_refund_failed") == 1
 
 
+def test_a_duplicates_refund_failing_later_is_shown_failed_and_a_success_refunded(
+    paid_once, platform, later, real_keys, stripe_http
+):
+    stripe_http.add(
+        responses.POST,
+        f"{sf.API}/v1/refunds",
+        json=refund_answer(id="re_dup_1", payment_intent="pi_test_2", status="pending"),
+    )
+    platform(
+        "checkout.session.completed",
+        session(paid_once, id="cs_test_a2", payment_intent="pi_test_2"),
+        later(5),
+    )
+    duplicate = DuplicateCharge.objects.get()
+    assert duplicate.status == DuplicateCharge.Status.REFUND_PENDING
+    ours = {"payment_request_id": str(paid_once.pk), "duplicate_charge_id": str(duplicate.pk)}
+    failed = refund_answer(
+        id="re_dup_1",
+        payment_intent="pi_test_2",
+        status="failed",
+        failure_reason="expired_or_canceled_card",
+        metadata=ours,
+    )
+    platform("refund.failed", failed, later(9))
+    platform("refund.failed", failed, later(10))  # redelivered: said once
+
+    duplicate.refresh_from_db()
+    assert duplicate.status == DuplicateCharge.Status.REFUND_FAILED
+    assert duplicate.failure_reason == "The card has expired or was cancelled."
+    assert events(paid_once, "duplicate_refund_failed") == 1
+    paid_once.refresh_from_db()
+    assert paid_once.status == PaymentRequest.Status.PAID and not Refund.objects.exists()
+
+    other = DuplicateCharge.objects.create(
+        organization=paid_once.organization,
+        payment=paid_once,
+        payment_intent_id="pi_test_3",
+        amount_cents=paid_once.amount_cents,
+        currency=paid_once.currency,
+    )
+    succeeded = refund_answer(
+        id="re_dup_2",
+        payment_intent="pi_test_3",
+        status="succeeded",
+        metadata={**ours, "duplicate_charge_id": str(other.pk)},
+    )
+    platform("refund.updated", succeeded, later(11))
+    other.refresh_from_db()
+    assert other.status == DuplicateCharge.Status.REFUNDED
+    assert other.stripe_refund_id == "re_dup_2"
+    paid_once.refresh_from_db()
+    assert paid_once.status == PaymentRequest.Status.PAID and paid_once.refunded_cents == 0
+
+
 # Request payment: one request per submission ----------------------------------------------
 
 
