@@ -921,8 +921,17 @@ def payment_request_sync_session(
         return request
     intent = session.get("payment_intent")
     with transaction.atomic():
+        from payments.refunds import duplicate_charge_detect
+
         locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
         intent_id = str((intent.get("id") if isinstance(intent, dict) else intent) or "")
+        if duplicate_charge_detect(
+            request=locked,
+            payment_intent_id=intent_id,
+            amount_cents=int(session.get("amount_total") or 0),
+            session_id=str(session.get("id") or ""),
+        ):
+            return locked  # paid meanwhile by another session: this one is refunded
         charge = intent.get("latest_charge") if isinstance(intent, dict) else None
         if isinstance(charge, dict):
             locked.payment_intent_id = locked.payment_intent_id or intent_id

@@ -392,6 +392,34 @@ def test_a_duplicates_refund_failing_later_is_shown_failed_and_a_success_refunde
     assert paid_once.status == PaymentRequest.Status.PAID and paid_once.refunded_cents == 0
 
 
+def test_a_success_page_read_after_another_payment_records_a_duplicate_not_its_charge(
+    paid_once, real_keys, stripe_http
+):
+    stripe_http.add(
+        responses.POST,
+        f"{sf.API}/v1/refunds",
+        json=refund_answer(id="re_dup_1", payment_intent="pi_test_2", status="succeeded"),
+    )
+    stale = PaymentRequest.objects.get(pk=paid_once.pk)
+    stale.status = PaymentRequest.Status.OPEN  # as the success page read it, before the lock
+    intent = sf.stripe_object(
+        "payment_intent",
+        id="pi_test_2",
+        latest_charge=charge(paid_once, id="ch_test_2", payment_intent="pi_test_2"),
+    )
+    second = session(paid_once, id="cs_test_a2", payment_intent=intent)
+
+    services.payment_request_sync_session(request=stale, session=second)
+
+    paid_once.refresh_from_db()
+    assert (paid_once.payment_intent_id, paid_once.charge_id) == ("pi_test_1", "ch_test_1")
+    duplicate = DuplicateCharge.objects.get()
+    assert (duplicate.payment_intent_id, duplicate.checkout_session_id) == (
+        "pi_test_2",
+        "cs_test_a2",
+    )
+
+
 # Request payment: one request per submission ----------------------------------------------
 
 
