@@ -26,7 +26,9 @@ from payments.models import (
 )
 from payments.refunds import (
     duplicate_charge_detect,
+    duplicate_charge_refund_failed,
     duplicate_charge_refunded,
+    failure_text,
     payment_refunded,
     refund_apply,
     refund_find,
@@ -384,11 +386,41 @@ def refund_changed(event: WebhookEvent) -> None:
     obj = _object(event)
     found = refund_find(obj)
     if found is None:
+        _duplicate_refund_changed(event, obj)
         return
     # The payment first, then the refund: the order charge.refunded takes them in.
     PaymentRequest.objects.select_for_update().filter(pk=found.payment_id).first()
     refund = Refund.objects.select_for_update().select_related("payment__ticket").get(pk=found.pk)
     refund_apply(refund=refund, obj=obj, at=event.created, failed=event.type == "refund.failed")
+
+
+def _duplicate_refund_changed(event: WebhookEvent, obj: dict[str, Any]) -> None:
+    """The refund of a duplicate charge moved on (its metadata names the duplicate, and the
+    PaymentIntent must be the duplicate's): refunded, or failed for staff to see."""
+    duplicate_id = str((obj.get("metadata") or {}).get("duplicate_charge_id") or "")
+    intent_id = _id_of(obj.get("payment_intent"))
+    if not duplicate_id.isdigit() or not intent_id:
+        return
+    found = DuplicateCharge.objects.filter(
+        pk=int(duplicate_id), payment_intent_id=intent_id
+    ).first()
+    if found is None:
+        return
+    # The payment first, then the duplicate: the order the other handlers take them in.
+    PaymentRequest.objects.select_for_update().filter(pk=found.payment_id).first()
+    duplicate = (
+        DuplicateCharge.objects.select_for_update().select_related("payment").get(pk=found.pk)
+    )
+    if obj.get("id") and not duplicate.stripe_refund_id:
+        duplicate.stripe_refund_id = str(obj["id"])
+        duplicate.save(update_fields=["stripe_refund_id"])
+    status = "failed" if event.type == "refund.failed" else obj.get("status")
+    if status == "succeeded":
+        duplicate_charge_refunded(duplicate=duplicate, at=event.created)
+    elif status in ("failed", "canceled"):
+        duplicate_charge_refund_failed(
+            duplicate=duplicate, reason=failure_text(obj.get("failure_reason"))
+        )
 
 
 def charge_dispute_created(event: WebhookEvent) -> None:

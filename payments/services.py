@@ -758,43 +758,47 @@ def _checkout_expire_quietly(session_id: str) -> dict[str, Any] | None:
 
 def payment_request_cancel(*, request: PaymentRequest, actor: User) -> PaymentRequest:
     """Cancel before payment: the open Checkout Session is closed first, so nothing can be
-    paid afterwards. A session that turns out paid makes the request paid instead."""
+    paid afterwards, and the row stays held meanwhile, so a press of Pay cannot open another
+    session beside it. A session that turns out paid makes the request paid instead."""
+    paid = False
     with transaction.atomic():
         locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
         if locked.status != PaymentRequest.Status.OPEN:
             raise ValidationError(_("Only an unpaid request can be cancelled."))
         session_id = locked.checkout_session_id
-    if session_id:
-        session = _checkout_expire_quietly(session_id)
+        session = _checkout_expire_quietly(session_id) if session_id else None
         if session and session.get("payment_status") == "paid":
-            payment_request_sync_session(request=locked, session=session)
-            raise ValidationError(_("The customer has just paid: the request can't be cancelled."))
-    with transaction.atomic():
-        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
-        if locked.status != PaymentRequest.Status.OPEN:
-            raise ValidationError(_("Only an unpaid request can be cancelled."))
-        locked.status = PaymentRequest.Status.CANCELLED
-        locked.cancelled_at = timezone.now()
-        locked.checkout_session_id = locked.checkout_url = ""
-        locked.checkout_expires_at = None
-        locked.save(
-            update_fields=[
-                "status",
-                "cancelled_at",
-                "checkout_session_id",
-                "checkout_url",
-                "checkout_expires_at",
-            ]
-        )
-        payment_request_timeline(locked, "payment_request.cancelled", author=actor)
-        audit_record(
-            organization=locked.organization,
-            actor=actor,
-            action="payment_request.cancelled",
-            target=locked,
-            data={"amount_cents": locked.amount_cents},
-        )
+            locked = payment_request_sync_session(request=locked, session=session)
+            paid = True
+        else:
+            _cancelled(locked, actor=actor)
+    if paid:  # raised after the commit, so the payment found is kept
+        raise ValidationError(_("The customer has just paid: the request can't be cancelled."))
     return locked
+
+
+def _cancelled(locked: PaymentRequest, *, actor: User) -> None:
+    locked.status = PaymentRequest.Status.CANCELLED
+    locked.cancelled_at = timezone.now()
+    locked.checkout_session_id = locked.checkout_url = ""
+    locked.checkout_expires_at = None
+    locked.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "checkout_session_id",
+            "checkout_url",
+            "checkout_expires_at",
+        ]
+    )
+    payment_request_timeline(locked, "payment_request.cancelled", author=actor)
+    audit_record(
+        organization=locked.organization,
+        actor=actor,
+        action="payment_request.cancelled",
+        target=locked,
+        data={"amount_cents": locked.amount_cents},
+    )
 
 
 @transaction.atomic
@@ -917,8 +921,17 @@ def payment_request_sync_session(
         return request
     intent = session.get("payment_intent")
     with transaction.atomic():
+        from payments.refunds import duplicate_charge_detect
+
         locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
         intent_id = str((intent.get("id") if isinstance(intent, dict) else intent) or "")
+        if duplicate_charge_detect(
+            request=locked,
+            payment_intent_id=intent_id,
+            amount_cents=int(session.get("amount_total") or 0),
+            session_id=str(session.get("id") or ""),
+        ):
+            return locked  # paid meanwhile by another session: this one is refunded
         charge = intent.get("latest_charge") if isinstance(intent, dict) else None
         if isinstance(charge, dict):
             locked.payment_intent_id = locked.payment_intent_id or intent_id

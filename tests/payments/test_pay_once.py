@@ -77,6 +77,59 @@ def test_four_customers_pressing_pay_at_once_get_one_session(
     assert payment_request.checkout_attempt == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_press_of_pay_while_the_request_is_being_cancelled_opens_no_session(
+    webhook_sink, payment_request, real_keys, advisor_membership
+):
+    PaymentRequest.objects.filter(pk=payment_request.pk).update(
+        checkout_session_id="cs_test_old",
+        checkout_url="https://checkout.stripe.com/c/pay/cs_test_old",
+        checkout_expires_at=timezone.now(),  # the next press would replace it
+        checkout_attempt=1,
+    )
+    closing = threading.Event()
+
+    def slow_expire(request):
+        closing.set()
+        time.sleep(0.4)
+        body = session(payment_request, id="cs_test_old", status="expired")
+        body.update(payment_status="unpaid", payment_intent=None)
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    created: list[str] = []
+    webhook_sink.add_callback(
+        responses.POST, f"{SESSIONS}/cs_test_old/expire", callback=slow_expire
+    )
+    webhook_sink.add_callback(responses.POST, SESSIONS, callback=slow_session_answers(created, 0))
+    pressed: list[int] = []
+
+    def cancel():
+        try:
+            services.payment_request_cancel(request=payment_request, actor=advisor_membership.user)
+        finally:
+            connection.close()
+
+    def press():
+        try:
+            closing.wait(timeout=5)
+            url = reverse("payment_public_pay", args=[payment_request.token])
+            pressed.append(Client().post(url).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=cancel), threading.Thread(target=press)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert created == []  # nothing left to pay on a cancelled request
+    assert pressed == [303]  # back to the request's page, which says cancelled
+    payment_request.refresh_from_db()
+    assert payment_request.status == PaymentRequest.Status.CANCELLED
+    assert payment_request.checkout_session_id == ""
+
+
 def test_a_session_stripe_cannot_close_is_not_replaced(payment_request, real_keys, stripe_http):
     PaymentRequest.objects.filter(pk=payment_request.pk).update(
         checkout_session_id="cs_test_old",
@@ -283,6 +336,88 @@ def test_a_duplicate_refund_stripe_keeps_refusing_is_shown_failed(
     assert duplicate.status == DuplicateCharge.Status.REFUND_FAILED
     assert duplicate.failure_reason == "Insufficient funds in Stripe account."
     assert events(paid_once, "duplicate_refund_failed") == 1
+
+
+def test_a_duplicates_refund_failing_later_is_shown_failed_and_a_success_refunded(
+    paid_once, platform, later, real_keys, stripe_http
+):
+    stripe_http.add(
+        responses.POST,
+        f"{sf.API}/v1/refunds",
+        json=refund_answer(id="re_dup_1", payment_intent="pi_test_2", status="pending"),
+    )
+    platform(
+        "checkout.session.completed",
+        session(paid_once, id="cs_test_a2", payment_intent="pi_test_2"),
+        later(5),
+    )
+    duplicate = DuplicateCharge.objects.get()
+    assert duplicate.status == DuplicateCharge.Status.REFUND_PENDING
+    ours = {"payment_request_id": str(paid_once.pk), "duplicate_charge_id": str(duplicate.pk)}
+    failed = refund_answer(
+        id="re_dup_1",
+        payment_intent="pi_test_2",
+        status="failed",
+        failure_reason="expired_or_canceled_card",
+        metadata=ours,
+    )
+    platform("refund.failed", failed, later(9))
+    platform("refund.failed", failed, later(10))  # redelivered: said once
+
+    duplicate.refresh_from_db()
+    assert duplicate.status == DuplicateCharge.Status.REFUND_FAILED
+    assert duplicate.failure_reason == "The card has expired or was cancelled."
+    assert events(paid_once, "duplicate_refund_failed") == 1
+    paid_once.refresh_from_db()
+    assert paid_once.status == PaymentRequest.Status.PAID and not Refund.objects.exists()
+
+    other = DuplicateCharge.objects.create(
+        organization=paid_once.organization,
+        payment=paid_once,
+        payment_intent_id="pi_test_3",
+        amount_cents=paid_once.amount_cents,
+        currency=paid_once.currency,
+    )
+    succeeded = refund_answer(
+        id="re_dup_2",
+        payment_intent="pi_test_3",
+        status="succeeded",
+        metadata={**ours, "duplicate_charge_id": str(other.pk)},
+    )
+    platform("refund.updated", succeeded, later(11))
+    other.refresh_from_db()
+    assert other.status == DuplicateCharge.Status.REFUNDED
+    assert other.stripe_refund_id == "re_dup_2"
+    paid_once.refresh_from_db()
+    assert paid_once.status == PaymentRequest.Status.PAID and paid_once.refunded_cents == 0
+
+
+def test_a_success_page_read_after_another_payment_records_a_duplicate_not_its_charge(
+    paid_once, real_keys, stripe_http
+):
+    stripe_http.add(
+        responses.POST,
+        f"{sf.API}/v1/refunds",
+        json=refund_answer(id="re_dup_1", payment_intent="pi_test_2", status="succeeded"),
+    )
+    stale = PaymentRequest.objects.get(pk=paid_once.pk)
+    stale.status = PaymentRequest.Status.OPEN  # as the success page read it, before the lock
+    intent = sf.stripe_object(
+        "payment_intent",
+        id="pi_test_2",
+        latest_charge=charge(paid_once, id="ch_test_2", payment_intent="pi_test_2"),
+    )
+    second = session(paid_once, id="cs_test_a2", payment_intent=intent)
+
+    services.payment_request_sync_session(request=stale, session=second)
+
+    paid_once.refresh_from_db()
+    assert (paid_once.payment_intent_id, paid_once.charge_id) == ("pi_test_1", "ch_test_1")
+    duplicate = DuplicateCharge.objects.get()
+    assert (duplicate.payment_intent_id, duplicate.checkout_session_id) == (
+        "pi_test_2",
+        "cs_test_a2",
+    )
 
 
 # Request payment: one request per submission ----------------------------------------------
