@@ -147,7 +147,12 @@ class StripeGateway:
 
     def __init__(self) -> None:
         self.client = stripe.StripeClient(
-            settings.STRIPE_SECRET_KEY, stripe_version=API_VERSION, max_network_retries=2
+            settings.STRIPE_SECRET_KEY,
+            stripe_version=API_VERSION,
+            max_network_retries=2,
+            # Connect 5 s, read 20 s (the library waits 80 s): a press of Pay holds its
+            # request's row while Stripe answers, so a hung Stripe must give up soon.
+            http_client=stripe.RequestsClient(timeout=(5, 20)),
         )
 
     @property

@@ -22,6 +22,15 @@ def pytest_unconfigure(config):
     embedded_db.stop_if_started_here()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _urls_of_the_test_settings():
+    """The URLconf is read once, with the test settings (the demo gateway, so its pages are
+    mounted), before any test switches the gateway to Stripe."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - loading is the point
+
+
 @pytest.fixture(autouse=True)
 def _clean_sms_outbox():
     sms.outbox.clear()
