@@ -27,6 +27,7 @@ from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, format_money, pla
 from payments.selectors import keyset_after
 from teams.models import Membership, Organization
 from teams.services import audit_record
+from tickets.carrier import automated_text_at
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -975,14 +976,18 @@ def payment_reminders_due(
 
 
 @transaction.atomic
-def payment_reminder_send(*, request_id: int) -> bool:
+def payment_reminder_send(*, request_id: int, now: datetime | None = None) -> bool:
     """Text one reminder for an unpaid request, once. The claim (``reminder_sent_at`` set on
     the row locked while still open and unreminded) commits with the SMS row, so overlapping
     beat runs and two workers never send the same reminder twice. A row another transaction
     holds is skipped, not waited for: that one reminds it, or a retry or the next beat run
-    does, so two workers given the same ids share them instead of queueing on each row."""
+    does, so two workers given the same ids share them instead of queueing on each row.
+
+    Outside the hours automated texts may go to the customer (8 a.m. to 8 p.m. their time,
+    tickets/carrier.py) the request is not claimed: the first beat run after 8 a.m. sends it."""
     from accounts.services import sms_queue
 
+    now = now or timezone.now()
     request = (
         PaymentRequest.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("organization", "ticket__customer")
@@ -991,11 +996,14 @@ def payment_reminder_send(*, request_id: int) -> bool:
     )
     if request is None:
         return False
-    request.reminder_sent_at = timezone.now()
+    request.reminder_sent_at = now
     customer = request.ticket.customer
     if customer.opted_out:
         request.save(update_fields=["reminder_sent_at"])
         return False
+    phone = str(customer.mobile_phone)
+    if automated_text_at(phone=phone, organization=request.organization, now=now) > now:
+        return False  # the customer's quiet hours: held, not claimed (nothing is saved)
     body = _("Reminder from %(sms)s") % {"sms": _request_sms_body(request)}
     request.sms = sms_queue(to=str(customer.mobile_phone), body=body)
     request.save(update_fields=["reminder_sent_at", "sms"])

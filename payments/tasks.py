@@ -90,21 +90,24 @@ REMINDERS_BATCH = 100
 
 
 @shared_task(acks_late=True)
-def payment_reminders_send() -> int:
+def payment_reminders_send(now: str | None = None) -> int:
     """Beat, every 15 minutes: one reminder per unpaid request whose delay has passed, all of
     them (keyset pages of the due requests, ``REMINDERS_BATCH`` ids a task). Returns how many
-    were handed out."""
+    were handed out (those in the customer's quiet hours are held by the batches and handed
+    out again by the next runs). ``now`` (ISO) is for tests: the batches then use it too."""
+    from datetime import datetime
+
     from django.utils import timezone
 
     from payments.services import payment_reminders_due
 
-    now = timezone.now()
+    at = datetime.fromisoformat(now) if now else timezone.now()
     queued = 0
     after = None
-    while page := payment_reminders_due(now=now, after=after, limit=REMINDERS_PAGE):
+    while page := payment_reminders_due(now=at, after=after, limit=REMINDERS_PAGE):
         ids = [pk for _created_at, pk in page]
         for start in range(0, len(ids), REMINDERS_BATCH):
-            payment_reminders_send_batch.delay(ids[start : start + REMINDERS_BATCH])
+            payment_reminders_send_batch.delay(ids[start : start + REMINDERS_BATCH], now)
         queued += len(ids)
         if len(page) < REMINDERS_PAGE:
             break
@@ -113,15 +116,19 @@ def payment_reminders_send() -> int:
 
 
 @shared_task(bind=True, max_retries=6, acks_late=True)
-def payment_reminders_send_batch(self, request_ids: list[int]) -> int:
+def payment_reminders_send_batch(self, request_ids: list[int], now: str | None = None) -> int:
     """Remind these requests (those still due: the others are skipped); a database error
-    retries the batch with backoff, and what was sent before it is not sent again."""
+    retries the batch with backoff, and what was sent before it is not sent again. Whether
+    the customer's hours allow a text is decided when the batch runs (``now``, ISO, for tests)."""
+    from datetime import datetime
+
     from django.db import DatabaseError
 
     from payments.services import payment_reminder_send
 
+    at = datetime.fromisoformat(now) if now else None
     try:
-        return sum(payment_reminder_send(request_id=pk) for pk in request_ids)
+        return sum(payment_reminder_send(request_id=pk, now=at) for pk in request_ids)
     except DatabaseError as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 

@@ -26,6 +26,10 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=150)
     mobile_phone = PhoneNumberField(_("mobile phone"))
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    # The customer's text that opted them out (None when the carrier reported the opt-out).
+    opt_out_message = models.ForeignKey(
+        "TimelineEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

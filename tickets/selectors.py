@@ -31,7 +31,7 @@ def ticket_list(
 
 def ticket_get(*, organization: Organization, membership: Membership, pk: int) -> Ticket:
     tickets = Ticket.objects.filter(organization=organization).select_related(
-        "customer", "team", "advisor__user", "organization"
+        "customer__opt_out_message", "team", "advisor__user", "organization"
     )
     if membership.role == Role.ADVISOR:
         tickets = tickets.filter(team__members=membership)

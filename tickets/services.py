@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import SmsMessage, User
 from accounts.services import sms_queue
 from teams.models import Membership, Organization, Team
-from tickets import selectors
+from tickets import carrier, selectors
 from tickets.models import Customer, Ticket, TimelineEntry
 
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-START_WORDS = {"START", "YES", "UNSTOP", "OPTIN"}
 UNSUBSCRIBED_ERROR = "21610"  # Twilio: the recipient replied STOP to this sender
 
 
@@ -122,7 +121,8 @@ def inbound_message(
 ) -> TimelineEntry | None:
     """An SMS the customer sent to a team's number: append to their open ticket or open one.
 
-    Answers None when the number is not one of ours. STOP and START change the opt-out."""
+    Answers None when the number is not one of ours. STOP and START (and their equivalents,
+    tickets/carrier.py) change the opt-out; HELP is answered with who texts and how to stop."""
     team = selectors.team_by_number(number=to_number)
     if team is None:
         return None
@@ -141,24 +141,65 @@ def inbound_message(
             )
     except IntegrityError:  # the same message, delivered twice at once
         return TimelineEntry.objects.get(provider_id=provider_id, kind="inbound")
-    keyword = body.strip().upper()
-    if keyword in STOP_WORDS and not customer.opted_out:
-        customer_opt_out(customer=customer, ticket=ticket)
-    elif keyword in START_WORDS and customer.opted_out:
-        customer.opted_out_at = None
-        customer.save(update_fields=["opted_out_at"])
-        timeline_add(ticket=ticket, kind=TimelineEntry.Kind.EVENT, event="customer.opted_in")
+    found = carrier.keyword_of(body)
+    if found is None:
+        return entry
+    keyword, word = found
+    if keyword is carrier.Keyword.OPT_OUT:
+        customer_opt_out(customer=customer, ticket=ticket, message=entry)
+    elif keyword is carrier.Keyword.OPT_IN:
+        customer_opt_in(customer=customer, ticket=ticket)
+    else:
+        customer_help_reply(ticket=ticket, team_number=to_number, language=carrier.HELP_WORDS[word])
     return entry
 
 
-def customer_opt_out(*, customer: Customer, ticket: Ticket | None = None) -> None:
-    if customer.opted_out:
-        return
-    customer.opted_out_at = timezone.now()
-    customer.save(update_fields=["opted_out_at"])
-    tickets = [ticket] if ticket else list(customer.tickets.filter(status=Ticket.Status.OPEN))
-    for each in tickets:
-        timeline_add(ticket=each, kind=TimelineEntry.Kind.EVENT, event="customer.opted_out")
+def customer_opt_out(
+    *, customer: Customer, ticket: Ticket | None = None, message: TimelineEntry | None = None
+) -> None:
+    """Text this customer no more, recording when and the text that asked (``message``; None
+    when the carrier reported the opt-out). Once: a repeated STOP changes nothing."""
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if locked.opted_out:
+            customer.opted_out_at = locked.opted_out_at
+            customer.opt_out_message_id = locked.opt_out_message_id
+            return
+        locked.opted_out_at = timezone.now()
+        locked.opt_out_message = message
+        locked.save(update_fields=["opted_out_at", "opt_out_message"])
+        customer.opted_out_at, customer.opt_out_message = locked.opted_out_at, message
+        tickets = [ticket] if ticket else list(customer.tickets.filter(status=Ticket.Status.OPEN))
+        for each in tickets:
+            timeline_add(ticket=each, kind=TimelineEntry.Kind.EVENT, event="customer.opted_out")
+
+
+def customer_opt_in(*, customer: Customer, ticket: Ticket) -> None:
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if not locked.opted_out:
+            return
+        locked.opted_out_at = None
+        locked.opt_out_message = None
+        locked.save(update_fields=["opted_out_at", "opt_out_message"])
+        customer.opted_out_at, customer.opt_out_message = None, None
+        timeline_add(ticket=ticket, kind=TimelineEntry.Kind.EVENT, event="customer.opted_in")
+
+
+def customer_help_reply(*, ticket: Ticket, team_number: str, language: str) -> TimelineEntry:
+    """Answer HELP: the dealership's name and number and how to stop texts, in the keyword's
+    language, queued like every text (sent after commit by the SMS task)."""
+    number = phonenumbers.format_number(
+        phonenumbers.parse(team_number), phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+    with translation.override(language):
+        body = _(
+            "%(org)s: texts about your vehicle's service and payments. For help call or text "
+            "%(number)s. Reply STOP to stop texts, START to get them again. Msg & data rates "
+            "may apply."
+        ) % {"org": ticket.organization.name, "number": number}
+    sms = sms_queue(to=str(ticket.customer.mobile_phone), body=body)
+    return timeline_add(ticket=ticket, kind=TimelineEntry.Kind.OUTBOUND, body=body, sms=sms)
 
 
 @transaction.atomic

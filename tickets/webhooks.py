@@ -20,8 +20,8 @@ from tickets import services
 
 logger = logging.getLogger(__name__)
 
-# An empty TwiML answer: Twilio sends no reply of its own (STOP/START replies are Twilio's
-# Advanced Opt-Out, not ours).
+# An empty TwiML answer: Twilio sends no reply of its own (STOP/START confirmations are Twilio's
+# Advanced Opt-Out; the HELP answer is ours, queued as a text by tickets.services).
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 

@@ -17,6 +17,13 @@ from teams.models import Organization
 from tickets.models import Customer, TimelineEntry
 
 
+@pytest.fixture(autouse=True)
+def _any_hour(monkeypatch):
+    """These tests run at the clock's own time: the customer's hours never hold a reminder
+    here (test_reminder_hours.py proves the hours)."""
+    monkeypatch.setattr(services, "automated_text_at", lambda *, now, **_: now)
+
+
 def age(request, hours):
     PaymentRequest.objects.filter(pk=request.pk).update(
         created_at=timezone.now() - timedelta(hours=hours)
@@ -223,11 +230,11 @@ def test_a_batch_retries_on_a_database_error_and_sends_the_rest_once(
     ids = [payment_request.pk, *more_due_requests(payment_request, 4)]
     send, failures = services.payment_reminder_send, [ids[2]]
 
-    def flaky(*, request_id):
+    def flaky(*, request_id, now=None):
         if request_id in failures:
             failures.remove(request_id)
             raise OperationalError("server closed the connection unexpectedly")
-        return send(request_id=request_id)
+        return send(request_id=request_id, now=now)
 
     monkeypatch.setattr(services, "payment_reminder_send", flaky)
     payment_reminders_send_batch.apply(args=[ids])  # eager: the retry runs in turn

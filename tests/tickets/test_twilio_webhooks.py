@@ -307,6 +307,70 @@ def test_a_repeated_stop_is_recorded_once(client, team_number, ticket, customer)
     assert events(ticket) == ["customer.opted_out"]
 
 
+@pytest.mark.parametrize("body", ["  arrêt. ", "ALTO", "Parar", "baja", "Stop texting me"])
+def test_french_and_spanish_stop_words_and_short_stop_replies_opt_out(
+    client, team_number, ticket, customer, body
+):
+    post_signed(client, SMS_PATH, inbound(body))
+    customer.refresh_from_db()
+    assert customer.opted_out
+
+
+def test_an_opt_out_is_recorded_with_its_time_and_the_text_that_asked(
+    client, team_number, ticket, customer
+):
+    post_signed(client, SMS_PATH, inbound("Is my car ready?", sid="SM" + "51" * 16))
+    post_signed(client, SMS_PATH, inbound("Arrêt", sid="SM" + "52" * 16))
+    post_signed(client, SMS_PATH, inbound("STOP", sid="SM" + "53" * 16))  # changes nothing
+
+    customer.refresh_from_db()
+    stop = TimelineEntry.objects.get(provider_id="SM" + "52" * 16)
+    assert customer.opt_out_message == stop
+    assert customer.opted_out_at is not None
+    assert stop.created_at <= customer.opted_out_at
+
+    post_signed(client, SMS_PATH, inbound("start", sid="SM" + "54" * 16))
+    customer.refresh_from_db()
+    assert (customer.opted_out_at, customer.opt_out_message) == (None, None)
+
+
+def test_a_carrier_reported_opt_out_is_recorded_without_a_text(
+    client, team_number, ticket, customer, django_capture_on_commit_callbacks
+):
+    message = sent_message(ticket, django_capture_on_commit_callbacks)
+    post_signed(client, STATUS_PATH, status(message.provider_id, "failed", "21610"))
+    customer.refresh_from_db()
+    assert customer.opted_out_at is not None
+    assert customer.opt_out_message is None
+
+
+def test_help_is_answered_with_the_dealerships_name_and_number_and_how_to_stop(
+    client, team_number, ticket, customer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_signed(client, SMS_PATH, inbound(" Help? "))
+    assert response.content.decode() == EMPTY_TWIML  # the answer is a text of ours, queued
+    [reply] = sms.outbox
+    assert reply.to == CUSTOMER_NUMBER
+    assert "Lakeside Motors" in reply.body
+    assert "(312) 555-0100" in reply.body  # the team number the customer texted
+    assert "Reply STOP" in reply.body
+    outbound = TimelineEntry.objects.get(ticket=ticket, kind=TimelineEntry.Kind.OUTBOUND)
+    assert outbound.body == reply.body
+    assert SmsMessage.objects.get(pk=outbound.sms_id).status == SmsMessage.Status.SENT
+    customer.refresh_from_db()
+    assert not customer.opted_out
+
+
+def test_help_is_answered_once_when_twilio_delivers_it_twice(
+    client, team_number, ticket, customer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_signed(client, SMS_PATH, inbound("HELP"))
+        post_signed(client, SMS_PATH, inbound("HELP"))
+    assert len(sms.outbox) == 1
+
+
 # --- Status callbacks -------------------------------------------------------------------------
 
 

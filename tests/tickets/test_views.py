@@ -1,5 +1,7 @@
 """Tickets in the browser's terms: who sees which ticket, writing to the customer."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.utils import timezone
 
@@ -186,3 +188,18 @@ def test_closing_a_ticket_records_it(advisor_client, organization, service_ticke
     service_ticket.refresh_from_db()
     assert service_ticket.status == Ticket.Status.CLOSED
     assert TimelineEntry.objects.filter(event="ticket.closed").exists()
+
+
+def test_the_ticket_page_says_when_and_by_which_text_the_customer_opted_out(
+    advisor_client, organization, service_ticket, customer
+):
+    stop = services.timeline_add(
+        ticket=service_ticket, kind=TimelineEntry.Kind.INBOUND, body="Arrêt"
+    )
+    Customer.objects.filter(pk=customer.pk).update(
+        opted_out_at=datetime(2026, 12, 2, 21, 4, tzinfo=UTC), opt_out_message=stop
+    )
+    organization.time_zone = "America/New_York"
+    organization.save()
+    response = advisor_client.get(url(organization, f"{service_ticket.pk}/"))
+    assert "Opted out by text “Arrêt” on Dec 2, 2026, 4:04 PM EST" in response.content.decode()
