@@ -541,3 +541,17 @@ class PayoutLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payout} {self.kind} {self.net_cents}"
+
+
+class PaymentsVersion(models.Model):
+    """A counter per organization, raised in the transaction of every change of one of its
+    payments: the cached Payments totals are keyed on it (payments/selectors.py), so a lost,
+    stale or restored cache can never show figures the database no longer has."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Payments version {self.version} of organization {self.organization_id}"

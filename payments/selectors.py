@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -12,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection
 from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
-from payments.models import ConnectedAccount, PaymentRequest, Payout
+from payments.models import ConnectedAccount, PaymentRequest, PaymentsVersion, Payout
 from teams.models import Membership, Organization
 from teams.roles import payment_teams_seen
 from tickets.models import Customer
@@ -185,24 +184,23 @@ def payments_totals(queryset: QuerySet[PaymentRequest]) -> dict[str, int]:
 
 
 # The totals of a filtered set are kept in the cache under the organization's payments
-# version, which every change of one of its payments replaces (payments_changed, called on
-# save and delete): a page or a poll reads them instead of summing the whole history again.
+# version, a counter in the database (PaymentsVersion) that every change of one of its
+# payments raises in its own transaction (payments_changed, called on save and delete): a
+# page or a poll reads them instead of summing the whole history again. The cache holds
+# nothing needed for a right figure: lost, it is refilled; stale, its keys are never read.
 TOTALS_TTL = 6 * 3600
-
-
-def _version_key(organization_id: int) -> str:
-    return f"payments:version:{organization_id}"
+VERSION_TABLE = PaymentsVersion._meta.db_table
 
 
 def payments_changed(organization_id: int) -> None:
-    """Retire the cached totals of the organization: now, and again once the transaction
-    commits (a page computing totals between the two would otherwise keep the old ones)."""
-
-    def bump() -> None:
-        cache.set(_version_key(organization_id), uuid.uuid4().hex, None)
-
-    bump()
-    transaction.on_commit(bump)
+    """Retire the cached totals of the organization, atomically with the change: the new
+    version becomes visible when, and only when, the changed payments do."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {VERSION_TABLE} (organization_id, version) VALUES (%s, 1) "  # noqa: S608
+            f"ON CONFLICT (organization_id) DO UPDATE SET version = {VERSION_TABLE}.version + 1",
+            [organization_id],
+        )
 
 
 def payments_totals_cached(
@@ -213,7 +211,11 @@ def payments_totals_cached(
     Without a cache shared by every process (settings.SHARED_CACHE), computed each time."""
     if not settings.SHARED_CACHE:
         return payments_totals(queryset)
-    version = cache.get_or_set(_version_key(organization_id), lambda: uuid.uuid4().hex, None)
+    version = (
+        PaymentsVersion.objects.filter(organization_id=organization_id)
+        .values_list("version", flat=True)
+        .first()
+    ) or 0
     digest = hashlib.sha256(f"{organization_id}|{version}|{scope}".encode()).hexdigest()
     key = f"payments:totals:{digest}"
     totals = cache.get(key)

@@ -130,3 +130,11 @@ def manager_client(client, manager_membership):
 def advisor_client(client, advisor_membership):
     client.force_login(advisor_membership.user)
     return client
+
+
+@pytest.fixture
+def own_redis():
+    """A Redis server of the test's own, to stop or make refuse writes (tests/redis_server.py)."""
+    from tests.redis_server import own_redis_server
+
+    yield from own_redis_server()

@@ -177,18 +177,31 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Redis serves the task queue and the cache (rate limits). Without it the demo runs tasks inline.
+# Redis serves the task queue and the cache (rate limits, totals). Without it the demo runs
+# tasks inline. Redis is never a single point of failure: the cache degrades when it is down
+# or refuses writes (expertconnect/cache.py: reads miss, writes do nothing, rate limits
+# allow), and gives up on a call after REDIS_CACHE_TIMEOUT seconds (connect and read).
 REDIS_URL = env("REDIS_URL", default="")
+REDIS_CACHE_TIMEOUT = env.float("REDIS_CACHE_TIMEOUT", default=0.25)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "expertconnect.cache.SharedClientRedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "expertconnect.cache.SharedClientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CACHE_TIMEOUT,
+                "socket_timeout": REDIS_CACHE_TIMEOUT,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# What only a cache shared by every process may hold: sessions read from it (a logout must
-# end the session in every worker), and the Payments tab's totals (payments/selectors.py).
+# What only a cache shared by every process may hold: the Payments tab's totals
+# (payments/selectors.py, keyed on a version kept in the database).
 SHARED_CACHE = bool(REDIS_URL)
-SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if SHARED_CACHE else 'db'}"
+# Sessions live in the database only: with a cache in front (cached_db), a logout while Redis
+# is unreachable would leave the session in Redis, alive again once Redis is back.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

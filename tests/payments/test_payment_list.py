@@ -381,7 +381,8 @@ def test_list_query_count_is_constant(
     client.force_login(manager_membership.user)
     client.get(URL)  # warm the session
 
-    with django_assert_max_num_queries(9):
+    # the session and the totals' version are read from the database (Redis may be down)
+    with django_assert_max_num_queries(10):
         response = client.get(URL, {"q": "Dana", "status": "paid", "posted": "no"})
 
     assert len(numbers(response)) == min(count, 50)
