@@ -208,10 +208,14 @@ def webhook_event_store(*, event: dict[str, Any], endpoint: str) -> tuple[Webhoo
 # to set it queues the dispatch task, which clears the flag, claims every pending event not
 # yet queued and queues them in batches. An event stored after the claim's query finds the
 # flag clear and queues the next dispatch, so none is left behind; the beat runs a dispatch
-# every minute as well, for events whose task was lost.
+# every minute as well, for events whose task was lost (never published while the broker
+# was down, or held by a worker that died). DISPATCH_STALE: a claimed event not processed
+# after 50 s is queued again by the next sweep, so a killed worker's events go out again
+# within 50 + 60 s (the beat's period). A live one queued again is skipped by
+# webhook_event_process (row lock with skip_locked, then its status), never done twice.
 DISPATCH_FLAG = "payments:webhooks:dispatch-queued"
 DISPATCH_BATCH = 50
-DISPATCH_STALE = timedelta(minutes=5)
+DISPATCH_STALE = timedelta(seconds=50)
 
 
 def webhook_events_wake() -> None:

@@ -213,12 +213,40 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing gives up quickly when the broker is down (expertconnect/celery.py then logs and
+# the beat's sweeps queue the stored work): 1 s to connect, one retry.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Recovery from a worker killed mid-task (kill -9, OOM). Stored work does not wait for Redis
+# to hand the message out again: the beat's sweeps, every 60 s, queue again a webhook event
+# claimed more than payments.services.DISPATCH_STALE (50 s) ago and not processed, and an
+# SMS queued more than accounts.tasks.SMS_SWEEP_AFTER (60 s) ago and never tried, so both go
+# out again within 50 + 60 = 110 s (two minutes at most). Processing is idempotent (the row
+# is locked, skip_locked, and its status checked), so a live task queued again is skipped.
+# Redis itself hands an unacknowledged message to another worker after visibility_timeout;
+# that must stay above the longest time a worker holds a message without acknowledging it:
+# a retry's countdown (accounts.tasks.backoff, up to 3600 s; the worker holds it until its
+# time) plus the task time limit (120 s). Below that, a retried task would run again and
+# again (Celery's documented caveat), e.g. an e-mail sent twice. Hence 3600 + 120 + margin.
+# The unacknowledged messages are scanned every 10 s (kombu: interval 10 s x throttle 1).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 4000,
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 1,
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "webhook-events-dispatch": {
         "task": "payments.tasks.webhook_events_dispatch_task",
         "schedule": 60,
     },
+    "sms-sweep": {"task": "accounts.tasks.sms_sweep", "schedule": 60},
     "payment-reminders": {"task": "payments.tasks.payment_reminders_send", "schedule": 15 * 60},
     "daily-reports": {"task": "payments.tasks.daily_reports_run", "schedule": 15 * 60},
 }

@@ -353,29 +353,34 @@ def test_a_burst_of_events_queues_one_dispatch_which_queues_each_event_once(
     assert dispatches == [1, 1]
 
 
-def test_an_event_whose_task_was_lost_is_dispatched_again_after_five_minutes(
+def test_an_event_held_by_a_dead_worker_is_dispatched_again_within_two_minutes(
     client, django_capture_on_commit_callbacks, monkeypatch
 ):
     from datetime import timedelta
 
+    from django.conf import settings
     from django.utils import timezone
 
     from payments import tasks
-    from payments.services import webhook_events_dispatch
+    from payments.services import DISPATCH_STALE, webhook_events_dispatch
 
+    # The beat's sweep runs every minute: a claim older than DISPATCH_STALE is seen by the
+    # first sweep after it, so within DISPATCH_STALE + one period of the claim.
+    period = settings.CELERY_BEAT_SCHEDULE["webhook-events-dispatch"]["schedule"]
+    assert DISPATCH_STALE.total_seconds() + period <= 120
     monkeypatch.setattr(tasks.webhook_events_dispatch_task, "delay", lambda: None)
     batches = []
     monkeypatch.setattr(tasks.webhook_events_process_task, "delay", batches.append)
     with django_capture_on_commit_callbacks(execute=True):
         sf.post_event(client, _account_event())
     stored = WebhookEvent.objects.get()
-    WebhookEvent.objects.filter(pk=stored.pk).update(
-        queued_at=timezone.now() - timedelta(minutes=4)
+    WebhookEvent.objects.filter(pk=stored.pk).update(  # a live worker's fresh claim
+        queued_at=timezone.now() - DISPATCH_STALE + timedelta(seconds=10)
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_events_dispatch() == 0
-    WebhookEvent.objects.filter(pk=stored.pk).update(
-        queued_at=timezone.now() - timedelta(minutes=6)
+    WebhookEvent.objects.filter(pk=stored.pk).update(  # claimed by a worker killed since
+        queued_at=timezone.now() - DISPATCH_STALE - timedelta(seconds=1)
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_events_dispatch() == 1
