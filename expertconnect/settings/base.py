@@ -182,7 +182,7 @@ STORAGES = {
 # or refuses writes (expertconnect/cache.py: reads miss, writes do nothing, rate limits
 # allow), and gives up on a call after REDIS_CACHE_TIMEOUT seconds (connect and read).
 REDIS_URL = env("REDIS_URL", default="")
-REDIS_CACHE_TIMEOUT = env.float("REDIS_CACHE_TIMEOUT", default=0.25)
+REDIS_CACHE_TIMEOUT = 0.25  # seconds
 if REDIS_URL:
     CACHES = {
         "default": {
