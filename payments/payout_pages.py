@@ -95,6 +95,7 @@ def _lines_page(request: HttpRequest, payout: Payout, lines: list[PayoutLine]) -
         for line in lines
         if seen is not None and line.payment is not None and line.payment.team_id not in seen
     ]
+    hidden_ids = {line.pk for line in hidden}  # a set: a payout can hold thousands of lines
     other_teams = (
         {
             "count": len(hidden),
@@ -120,7 +121,7 @@ def _lines_page(request: HttpRequest, payout: Payout, lines: list[PayoutLine]) -
     net = sum(line.net_cents for line in lines)
     context = {
         "payout": payout,
-        "lines": [line for line in lines if line not in hidden],
+        "lines": [line for line in lines if line.pk not in hidden_ids],
         "other_teams": other_teams,
         "line_kinds": kinds,
         "line_totals": {

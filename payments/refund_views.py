@@ -25,7 +25,7 @@ from payments.models import PaymentRequest
 from payments.money import format_money
 from payments.stripe_api import GatewayError, gateway_message
 from teams.access import organization_view
-from teams.roles import Capability, has_capability
+from teams.roles import Capability, has_capability, sees_payments_of
 
 CARD_BRANDS = {
     "amex": "American Express",
@@ -67,7 +67,7 @@ def _payment_for(request: HttpRequest, pk: int) -> PaymentRequest:
         return payment
     if has_capability(membership, Capability.VIEW_PAYMENTS):
         raise Http404("No such payment.")  # a manager of other teams: not theirs to see
-    if payment.team_id in membership.payment_team_ids:
+    if sees_payments_of(membership, payment.team_id):
         raise PermissionDenied  # an advisor of the team sees the payment on the ticket
     raise Http404("No such payment.")
 

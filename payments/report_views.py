@@ -31,11 +31,12 @@ def _report(request: HttpRequest, day: str) -> DailyReport:
         parsed = date.fromisoformat(day)
     except ValueError as exc:
         raise Http404("No such day.") from exc
-    return get_object_or_404(
+    report = get_object_or_404(
         DailyReport.objects.select_related("organization"),
         organization=request.organization,  # type: ignore[attr-defined]
         day=parsed,
     )
+    return reports.report_seen_by(report, request.membership)  # type: ignore[attr-defined]
 
 
 def _with_local_time(report: DailyReport) -> DailyReport:

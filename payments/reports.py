@@ -16,6 +16,7 @@ Functions that depend on the current time take ``now`` so tests pass the instant
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 import logging
@@ -31,11 +32,13 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from payments.models import ConnectedAccount, DailyReport, PaymentRequest, Payout, Refund
 from payments.money import format_money
 from payments.spreadsheets import CsvWriter, xlsx_cell
-from teams.models import Organization
+from teams.models import Membership, Organization
+from teams.roles import payment_teams_seen
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +104,46 @@ def _row(kind: str, at: datetime | None, tz: ZoneInfo, **values: Any) -> dict[st
     return row
 
 
+OTHER_TEAMS = "other teams"
+
+
+def report_seen_by(report: DailyReport, membership: Membership) -> DailyReport:
+    """The report as ``membership`` may read it (page and exports): payments and refunds of
+    teams whose payments they do not see (teams.roles.payment_teams_seen; a row of a report
+    built before rows named their team counts as unseen) become one "other teams" row with
+    their count and sums, so the day still adds up to its totals. Admins: the report as is."""
+    seen = payment_teams_seen(membership)
+    if seen is None:
+        return report
+    shown: list[dict[str, Any]] = []
+    hidden: list[dict[str, Any]] = []
+    for row in report.rows:
+        unseen = row["kind"] in ("payment", "refund") and row.get("team_id") not in seen
+        (hidden if unseen else shown).append(row)
+    if not hidden:
+        return report
+    paid = [row for row in hidden if row["kind"] == "payment"]
+    other = _row(
+        OTHER_TEAMS,
+        None,
+        ZoneInfo(report.time_zone),
+        description=ngettext(
+            "%(count)d line of teams you are not on",
+            "%(count)d lines of teams you are not on",
+            len(hidden),
+        )
+        % {"count": len(hidden)},
+        currency=hidden[0]["currency"],
+        gross_cents=sum(row["gross_cents"] for row in paid),
+        fee_cents=sum(row["fee_cents"] for row in paid),
+        net_cents=sum(row["net_cents"] for row in paid),
+        refunded_cents=sum(row["refunded_cents"] for row in hidden if row["kind"] == "refund"),
+    )
+    scoped = copy.copy(report)
+    scoped.rows = [*shown, other]
+    return scoped
+
+
 def daily_report_data(
     *, organization: Organization, day: date
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -126,6 +169,7 @@ def daily_report_data(
                 number=p.display_number,
                 customer=p.ticket.customer.name,
                 team=p.team.name,
+                team_id=p.team_id,
                 description=p.description,
                 status=p.status,
                 currency=p.currency,
@@ -153,6 +197,7 @@ def daily_report_data(
                 number=refunded_payment.display_number,
                 customer=refunded_payment.ticket.customer.name,
                 team=refunded_payment.team.name,
+                team_id=refunded_payment.team_id,
                 description=refunded_payment.description,
                 status=r.status,
                 currency=r.currency,

@@ -61,6 +61,8 @@ def xlsx_cell(sheet: Any, value: Any, number_format: str | None = None) -> Any:
     written = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         written.data_type = "s"
+        if cell(value) != value:  # formula-looking: Excel keeps it text when someone edits it
+            written.quotePrefix = True
     if number_format:
         written.number_format = number_format
     return written

@@ -36,7 +36,7 @@ from teams import services as team_services
 from teams.access import organization_view, require
 from teams.forms import OrganizationForm
 from teams.models import Team
-from teams.roles import Capability
+from teams.roles import Capability, payment_teams_seen
 
 UNPROCESSABLE = 422
 
@@ -137,9 +137,10 @@ def _filter_form(request: HttpRequest) -> PaymentFilterForm:
     membership = request.membership  # type: ignore[attr-defined]
     teams = Team.objects.filter(organization=organization).order_by("name")
     advisors = User.objects.filter(memberships__organization=organization)
-    if not membership.is_admin:  # the people of the member's own teams
-        teams = teams.filter(pk__in=membership.payment_team_ids)
-        advisors = advisors.filter(memberships__teams__in=membership.payment_team_ids).distinct()
+    seen = payment_teams_seen(membership)
+    if seen is not None:  # the people of the member's own teams
+        teams = teams.filter(pk__in=seen)
+        advisors = advisors.filter(memberships__teams__in=seen).distinct()
     advisors = advisors.order_by("full_name", "email").only("pk", "full_name", "email")
     return PaymentFilterForm(request.GET, teams=list(teams), advisors=list(advisors))
 
@@ -232,7 +233,8 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters(zone)
     queryset = _filtered_payments(request, filters)
     rows, next_cursor = selectors.payments_page(queryset, cursor=request.GET.get("cursor", ""))
-    scope = "all" if membership.is_admin else sorted(membership.payment_team_ids)
+    seen = payment_teams_seen(membership)
+    scope = "all" if seen is None else sorted(seen)
     tz = ZoneInfo(zone)
     # payment_detail is payment_list's URL + "<pk>/": one reverse() a page, not one a row
     detail_prefix = reverse("payment_list", args=[organization.slug])

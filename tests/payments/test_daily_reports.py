@@ -436,3 +436,69 @@ def test_exports_never_carry_a_formula(organization, pay):
     rows = list(csv.reader(io.StringIO(reports.report_csv(report))))
     description = rows[0].index("Description")
     assert rows[1][description].startswith("'=")
+
+
+# Team scope: a manager reads the payments of their own teams ------------------------------
+
+
+@pytest.fixture
+def two_teams_report(organization, pay, ticket):
+    from tests.factories import TeamFactory
+    from tickets.services import customer_get_or_create, ticket_open
+
+    body = TeamFactory(organization=organization, name="Body shop", payments_enabled=True)
+    customer = customer_get_or_create(
+        organization=organization, name="Hidden Customer", mobile_phone="+13125550177"
+    )
+    theirs = ticket_open(organization=organization, team=body, customer=customer)
+    pay(local(CHICAGO, 2026, 11, 26, 9, 0), 10_000)  # Service: the manager's team
+    hidden = [
+        pay(
+            local(CHICAGO, 2026, 11, 26, 10 + n, 0),
+            amount,
+            ticket=theirs,
+            team=body,
+            reference=f"RO-BODY-{n}",
+        )
+        for n, amount in enumerate((20_000, 30_000))
+    ]
+    refund(hidden[0], local(CHICAGO, 2026, 11, 26, 14, 0))
+    report = reports.daily_report_build(organization=organization, day=date(2026, 11, 26))
+    return report, hidden
+
+
+def test_a_manager_reads_other_teams_lines_of_a_daily_report_as_one_row(
+    client, manager_membership, admin_membership, two_teams_report
+):
+    report, hidden = two_teams_report
+    client.force_login(manager_membership.user)
+    page = client.get(_url("report_detail"))
+    text = page.content.decode()
+    assert "Hidden Customer" not in text and "RO-BODY" not in text
+    other = page.context["rows"][-1]
+    assert other["kind"] == "other teams"
+    assert other["description"] == "3 lines of teams you are not on"
+    assert other["gross_cents"] == sum(p.amount_cents for p in hidden)
+    assert other["fee_cents"] == sum(p.fee_cents for p in hidden)
+    assert other["refunded_cents"] == hidden[0].amount_cents
+    assert page.context["totals"] == report.totals  # the day still adds up to its totals
+
+    exported = client.get(_url("report_csv")).content.decode()
+    assert "Hidden Customer" not in exported and "RO-BODY" not in exported
+    assert "3 lines of teams you are not on" in exported
+
+    client.force_login(admin_membership.user)
+    everything = client.get(_url("report_detail")).content.decode()
+    assert "Hidden Customer" in everything and "RO-BODY-1" in everything
+
+
+def test_a_report_built_before_rows_named_their_team_hides_its_lines_from_a_manager(
+    manager_client, two_teams_report
+):
+    report, _hidden = two_teams_report
+    for row in report.rows:
+        row.pop("team_id", None)
+    report.save(update_fields=["rows"])
+    text = manager_client.get(_url("report_detail")).content.decode()
+    assert "Hidden Customer" not in text and "Dana Driver" not in text
+    assert "4 lines of teams you are not on" in text

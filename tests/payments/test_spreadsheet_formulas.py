@@ -94,6 +94,17 @@ def test_the_payments_xlsx_writes_no_formula(admin_client, evil_payment):
     assert line[header.index("Gross")].data_type == "n"
 
 
+def test_the_payments_xlsx_keeps_formula_looking_text_as_text_when_edited(
+    admin_client, evil_payment
+):
+    response = admin_client.get(PAYMENTS + "export.xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    header = [c.value for c in sheet[1]]
+    line = next(sheet.iter_rows(min_row=2, max_row=2))
+    assert line[header.index("Description")].quotePrefix  # Excel's leading-apostrophe flag
+    assert not line[header.index("Status")].quotePrefix  # plain text as it is
+
+
 @pytest.fixture
 def evil_report(organization, evil_payment):
     return reports.daily_report_build(organization=organization, day=date(2026, 11, 26))

@@ -14,9 +14,11 @@ import pytest
 from django.urls import URLPattern
 from django.utils import timezone
 
+import payments.payout_pages
 import payments.urls
 import teams.urls
 from payments import services as payment_services
+from payments.models import PaymentRequest, Payout
 from payments.stripe_api import DemoGateway
 from teams.models import AuditLog, Invitation, Membership, Team
 from teams.roles import Role
@@ -44,6 +46,9 @@ class Route:
     post_only: bool = False  # a GET of it is refused with 405 before anything else
     account: str = ""  # lakeside's Stripe account beforehand: "", "onboarding" or "connected"
     variant: str = ""  # tells apart two rows of one URL and method in the test ids
+    not_found: frozenset[str] = frozenset()  # members who may not know the object exists
+    shows: str = ""  # text of another team's payment, on the page only for ``shown_to``
+    shown_to: frozenset[str] = frozenset()
 
 
 def _route(name, path, allowed, **post):
@@ -132,6 +137,42 @@ ROUTES = [
     *_route("payment_export_csv", f"/o/{ORG}/payments/export.csv", PAYMENTS),
     *_route("payment_export_xlsx", f"/o/{ORG}/payments/export.xlsx", PAYMENTS),
     *_route("payment_detail", f"/o/{ORG}/payments/{{payment}}/", PAYMENTS),
+    # A payment of Detailing, a payments team the manager is not on: not found for them.
+    Route(
+        "payment_detail",
+        "GET",
+        f"/o/{ORG}/payments/{{body_payment}}/",
+        ADMIN,
+        not_found=frozenset({"manager"}),
+        variant="other-team",
+    ),
+    # Payouts: admins and managers of a payments team. A payout holding another team's
+    # payment shows it to the manager only as the "Other teams" row (no customer, no RO).
+    *_route("payout_list", f"/o/{ORG}/payouts/", PAYMENTS),
+    Route(
+        "payout_detail",
+        "GET",
+        f"/o/{ORG}/payouts/{{payout}}/",
+        PAYMENTS,
+        shows="RO-BODY-77",
+        shown_to=ADMIN,
+    ),
+    Route(
+        "payout_refresh",
+        "GET",
+        f"/o/{ORG}/payouts/{{payout}}/refresh/",
+        MEMBERS,
+        405,
+        post_only=True,
+    ),
+    Route(
+        "payout_refresh",
+        "POST",
+        f"/o/{ORG}/payouts/{{payout}}/refresh/",
+        PAYMENTS,
+        success=302,
+        redirect_to=f"/o/{ORG}/payouts/{{payout}}/",  # no Stripe account here: told so
+    ),
     # Posted to the DBS and undone (F6): managers of the payment's team and admins.
     Route(
         "payment_post", "GET", f"/o/{ORG}/payments/{{payment}}/post/", MEMBERS, 405, post_only=True
@@ -227,7 +268,7 @@ def expected_status(route: Route, caller: str) -> int:
         return 302  # to the login page
     if route.post_only:
         return 405
-    if caller == "outsider":
+    if caller == "outsider" or caller in route.not_found:
         return 404
     return route.success if caller in route.allowed else 403
 
@@ -265,6 +306,20 @@ def lakeside(
     posted = payment_row(
         ticket, at=timezone.now(), posted_at=timezone.now(), posted_reference="DBS-1"
     )
+    body_shop = TeamFactory(organization=organization, name="Detailing", payments_enabled=True)
+    body_ticket = ticket_open(organization=organization, team=body_shop, customer=customer)
+    payout = Payout.objects.create(
+        organization=organization,
+        stripe_payout_id="po_matrix_1",
+        amount_cents=0,
+        currency="usd",
+        arrival_date=timezone.now().date(),
+        status="paid",
+        stripe_created=timezone.now(),
+        synced_at=timezone.now(),
+    )
+    body_payment = payment_row(body_ticket, at=timezone.now(), reference="RO-BODY-77")
+    PaymentRequest.objects.filter(pk__in=[payment.pk, body_payment.pk]).update(payout=payout)
     return {
         "ids": {
             "team": service_team.pk,
@@ -272,6 +327,8 @@ def lakeside(
             "invitation": invitation.pk,
             "payment": payment.pk,
             "posted": posted.pk,
+            "body_payment": body_payment.pk,
+            "payout": payout.pk,
         },
         "callers": {
             "admin": admin_membership.user,
@@ -325,16 +382,23 @@ def test_organization_urls_answer_each_caller_by_role(
     if route.method == "POST" and expected == 302 and caller != "anonymous":
         # Done, not diverted to the password confirmation or the login page.
         assert urlsplit(response["Location"]).path.startswith(_fill(route.redirect_to, ids))
-        assert AuditLog.objects.filter(action=route.audit).count() == 1
+        if route.audit:
+            assert AuditLog.objects.filter(action=route.audit).count() == 1
     else:
         assert AuditLog.objects.count() == audit_before  # a refusal writes nothing
+    if route.shows and response.status_code == 200:
+        assert (route.shows in response.content.decode()) == (caller in route.shown_to)
 
 
 def test_access_matrix_covers_every_organization_url():
     """A new route must join the table above, or this fails."""
     names = {
         p.name
-        for p in [*teams.urls.urlpatterns, *payments.urls.urlpatterns]
+        for p in [
+            *teams.urls.urlpatterns,
+            *payments.urls.urlpatterns,
+            *payments.payout_pages.urlpatterns,
+        ]
         if isinstance(p, URLPattern)
     }
     assert names == {route.name for route in ROUTES}
