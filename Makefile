@@ -52,9 +52,12 @@ check-migrations: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-# Without DATABASE_URL the tests start the embedded PostgreSQL, and stop it at the end.
-test: install browser lint typecheck check-migrations
-	$(VENV)/bin/pytest
+# Without DATABASE_URL the checks and the tests start the embedded PostgreSQL (the test
+# settings do); it is stopped at the end, pass or fail, unless it was running before.
+test: install browser
+	@if [ -z "$$DATABASE_URL" ] && ! $(PY) -m expertconnect.embedded_db running; then \
+		trap '$(PY) -m expertconnect.embedded_db stop' EXIT; fi; \
+	$(MAKE) --no-print-directory lint typecheck check-migrations && $(VENV)/bin/pytest
 
 unit: install
 	$(VENV)/bin/pytest -m "not e2e"

@@ -80,3 +80,16 @@ def stop_if_started_here() -> None:
     """Stop the server if this process started it; one another process runs is left alone."""
     if _server is not None and _started_here:
         stop()
+
+
+if __name__ == "__main__":  # `make test`: python -m expertconnect.embedded_db running|stop
+    import sys
+
+    if sys.argv[1:] == ["running"]:
+        sys.exit(0 if _running() else 1)
+    if sys.argv[1:] == ["stop"]:
+        if _running():
+            start()
+            stop()
+        sys.exit(0)
+    sys.exit("usage: python -m expertconnect.embedded_db running|stop")

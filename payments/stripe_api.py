@@ -49,7 +49,15 @@ class GatewayError(Exception):
     def says_what_to_do(self) -> bool:
         """Whether ``message`` is one of our whole sentences (what happened, what to do)
         rather than Stripe's reason for a refusal, which a view puts in its own sentence."""
-        return self.message in (UNREACHABLE, BUSY, KEYS_REFUSED, STRIPE_FAILED)
+        return self.message in (
+            UNREACHABLE,
+            BUSY,
+            KEYS_REFUSED,
+            STRIPE_FAILED,
+            REFUSED,
+            BALANCE_LOW,
+            ALREADY_DONE,
+        )
 
 
 def gateway_message(template: str, error: GatewayError) -> str:
@@ -121,10 +129,32 @@ KEYS_REFUSED = (
 STRIPE_FAILED = "Stripe could not complete the request. Nothing was changed. Try again in a minute."
 
 
+REFUSED = (
+    "Stripe did not accept the request. Nothing was changed. Try again, or contact support "
+    "if it keeps happening."
+)
+BALANCE_LOW = (
+    "The Stripe balance is too low for this. Nothing was changed. Try again once new "
+    "payments have arrived."
+)
+ALREADY_DONE = "Stripe says this was done already. Reload the page to see it."
+# Stripe's codes with a sentence of ours; the texts behind them are written for developers.
+CODE_SENTENCES = {
+    "balance_insufficient": BALANCE_LOW,
+    "insufficient_funds": BALANCE_LOW,
+    "charge_already_refunded": ALREADY_DONE,
+    "idempotency_key_in_use": BUSY,
+}
+
+
 def _error(exc: stripe.StripeError) -> GatewayError:
-    """Stripe's failure as a sentence for a person. Stripe's own message is kept only for
-    a request it refused (4xx: a card declined, a field it found invalid), which it writes
-    for people; network, rate-limit, key and server errors get our sentences."""
+    """Stripe's failure as a sentence for a person; the exception goes to the log.
+
+    Network, rate-limit, key and server errors get our sentences, and so do refusals whose
+    text Stripe writes for developers ("No such destination: 'acct_…'"). Stripe's own words
+    are kept where they are meant for the person: a declined card, and a refused field the
+    person typed (the error names its ``param``: "The statement descriptor must contain at
+    least one letter.")."""
     logger.warning("Stripe call failed: %r", exc, exc_info=exc)
     code = getattr(exc, "code", "") or ""
     if isinstance(exc, stripe.APIConnectionError):
@@ -134,10 +164,13 @@ def _error(exc: stripe.StripeError) -> GatewayError:
     if isinstance(exc, stripe.AuthenticationError):
         return GatewayError(KEYS_REFUSED, code=code or "authentication")
     status = getattr(exc, "http_status", None) or 0
+    if not 400 <= status < 500:
+        return GatewayError(STRIPE_FAILED, code=code)
+    if code in CODE_SENTENCES:
+        return GatewayError(CODE_SENTENCES[code], code=code)
     message = (exc.user_message or "").strip()
-    if 400 <= status < 500 and message:
-        return GatewayError(message, code=code)
-    return GatewayError(STRIPE_FAILED, code=code)
+    for_the_person = isinstance(exc, stripe.CardError) or bool(getattr(exc, "param", None))
+    return GatewayError(message if message and for_the_person else REFUSED, code=code)
 
 
 class StripeGateway:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import sms
-from payments import services
+from payments import services, stripe_api
 from payments.models import DuplicateCharge, PaymentRequest, Refund
 from teams.models import AuditLog
 from tests.payments import stripe_fixtures as sf
@@ -217,11 +217,12 @@ def platform(real_keys, deliver):
 
 
 @pytest.fixture
-def paid_once(payment_request, platform, later):
+def paid_once(payment_request, stripe_http, platform, later):
     PaymentRequest.objects.filter(pk=payment_request.pk).update(checkout_session_id="cs_test_a1")
     payment_request.refresh_from_db()
     platform("checkout.session.completed", session(payment_request), later())
-    platform("charge.succeeded", charge(payment_request), later(1))
+    txn = sf.stripe_object("balance_transaction", id="txn_1", fee=3610, amount=123456, net=119846)
+    platform("charge.succeeded", charge(payment_request, balance_transaction=txn), later(1))
     payment_request.refresh_from_db()
     assert payment_request.status == PaymentRequest.Status.PAID
     return payment_request
@@ -334,7 +335,7 @@ def test_a_duplicate_refund_stripe_keeps_refusing_is_shown_failed(
     )
     duplicate = DuplicateCharge.objects.get()
     assert duplicate.status == DuplicateCharge.Status.REFUND_FAILED
-    assert duplicate.failure_reason == "Insufficient funds in Stripe account."
+    assert duplicate.failure_reason == stripe_api.BALANCE_LOW
     assert events(paid_once, "duplicate_refund_failed") == 1
 
 

@@ -354,7 +354,9 @@ def test_a_stripe_error_on_refresh_is_told(client, synced, manager_membership, s
     )
     sign_in(client, manager_membership)
     response = client.post(url(synced, "refresh/"), follow=True)
-    assert "No such payout" in response.content.decode()
+    page = response.content.decode()
+    assert "Stripe did not accept the request. Nothing was changed." in page
+    assert "No such payout" not in page  # Stripe's words for developers go to the log
     assert synced.lines.count() == 6
 
 

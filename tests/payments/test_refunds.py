@@ -156,7 +156,7 @@ def test_a_stripe_refusal_fails_the_refund_with_the_reason_and_allows_another(
         refunds.refund_request(payment=paid, actor=manager_membership.user)
     failed = Refund.objects.get(payment=paid)
     assert failed.status == Refund.Status.FAILED
-    assert "Insufficient funds" in failed.failure_reason
+    assert "The Stripe balance is too low for this." in failed.failure_reason
     assert events(paid, "refund_failed") == 1
     paid.refresh_from_db()
     assert paid.status == PaymentRequest.Status.PAID

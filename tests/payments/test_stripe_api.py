@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import stripe as stripe_lib
 from django.contrib.messages import get_messages
 
 from payments import services, stripe_api
@@ -334,8 +335,8 @@ def test_stripe_error_on_the_login_link_is_shown_and_audits_nothing(
     response = admin_client.post(DASHBOARD, follow=True)
 
     page = response.content.decode()
-    assert "Stripe could not open the dashboard:" in page
-    assert "has not completed onboarding." in page
+    assert "Stripe did not accept the request. Nothing was changed." in page
+    assert "has not completed onboarding." not in page  # Stripe's words for developers
     assert not AuditLog.objects.exists()
 
 
@@ -358,7 +359,10 @@ def test_stripe_error_on_return_is_shown_and_leaves_the_account(
     response = admin_client.get(RETURN)
 
     assert response.status_code == 302
-    assert any(m.startswith("Stripe could not be read:") for m in _messages(response))
+    assert _messages(response) == [
+        "Stripe did not accept the request. Nothing was changed. Try again, or contact "
+        "support if it keeps happening."
+    ]
     assert ConnectedAccount.objects.get().synced_at == account.synced_at
 
 
@@ -429,3 +433,56 @@ def test_stripe_gateway_update_account_refusal_carries_stripes_message(stripe_ht
         )
     assert refused.value.message == "The statement descriptor must contain at least one letter."
     assert refused.value.code == "parameter_invalid_string_blank"
+
+
+@pytest.mark.parametrize(
+    ("error", "read"),
+    [
+        (
+            stripe_lib.APIConnectionError("HTTPSConnectionPool(host='api.stripe.com')"),
+            "UNREACHABLE",
+        ),
+        (stripe_lib.RateLimitError("Too many requests", http_status=429), "BUSY"),
+        (
+            stripe_lib.AuthenticationError(
+                "Invalid API Key provided: sk_test_***1", http_status=401
+            ),
+            "KEYS_REFUSED",
+        ),
+        (stripe_lib.APIError("Internal error req_123", http_status=500), "STRIPE_FAILED"),
+        (
+            stripe_lib.InvalidRequestError("No such destination: 'acct_x'", None, http_status=400),
+            "REFUSED",
+        ),
+        (
+            stripe_lib.InvalidRequestError(
+                "Insufficient funds.", None, code="balance_insufficient", http_status=400
+            ),
+            "BALANCE_LOW",
+        ),
+    ],
+    ids=["unreachable", "rate-limit", "bad-key", "server", "developer-text", "balance"],
+)
+def test_stripe_failures_reach_people_as_our_sentences(error, read):
+    from payments import stripe_api
+
+    told = stripe_api._error(error)
+    assert told.message == getattr(stripe_api, read) and told.says_what_to_do
+    assert str(error).split(":")[0] not in told.message or read == "BALANCE_LOW"
+
+
+def test_a_field_stripe_refused_and_a_declined_card_keep_stripes_words():
+    from payments import stripe_api
+
+    field = stripe_lib.InvalidRequestError(
+        "The statement descriptor must contain at least one letter.",
+        "settings[payments][statement_descriptor]",
+        http_status=400,
+    )
+    card = stripe_lib.CardError(
+        "Your card has insufficient funds.", None, "card_declined", http_status=402
+    )
+    assert stripe_api._error(field).message == (
+        "The statement descriptor must contain at least one letter."
+    )
+    assert stripe_api._error(card).message == "Your card has insufficient funds."
