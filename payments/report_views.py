@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,7 @@ from payments import reports, stripe_reports
 from payments.models import DailyReport, StripeReportRun
 from payments.spreadsheets import csv_made_safe
 from teams.access import organization_view
-from teams.roles import Capability
+from teams.roles import Capability, sees_every_teams_payments
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -125,6 +126,14 @@ class StripeReportForm(forms.Form):
     )
 
 
+def _whole_account(request: HttpRequest) -> None:
+    """Stripe's reports cover the whole account, every team: only for those who see them all."""
+    if not sees_every_teams_payments(request.membership):  # type: ignore[attr-defined]
+        raise PermissionDenied(
+            _("Stripe's reports cover every team's payments; ask an admin for them.")
+        )
+
+
 def _stripe_runs(request: HttpRequest):
     return StripeReportRun.objects.filter(
         organization=request.organization  # type: ignore[attr-defined]
@@ -140,6 +149,8 @@ def _with_labels(run: StripeReportRun) -> StripeReportRun:
 
 
 def _stripe_reports_context(request: HttpRequest, form: StripeReportForm) -> dict:
+    if not sees_every_teams_payments(request.membership):  # type: ignore[attr-defined]
+        return {"stripe_reports_hidden": True}
     runs = [
         _with_labels(r)
         for r in _stripe_runs(request).select_related("organization").order_by("-created_at")[:50]
@@ -150,6 +161,7 @@ def _stripe_reports_context(request: HttpRequest, form: StripeReportForm) -> dic
 @require_POST
 @organization_view(Capability.VIEW_PAYMENTS)
 def stripe_report_create(request: HttpRequest) -> HttpResponse:
+    _whole_account(request)
     form = StripeReportForm(request.POST)
     if form.is_valid():
         try:
@@ -187,6 +199,7 @@ def stripe_report_create(request: HttpRequest) -> HttpResponse:
 @organization_view(Capability.VIEW_PAYMENTS)
 def stripe_report_status(request: HttpRequest, pk: int) -> HttpResponse:
     """One run's row (htmx refreshes it every 3 s while Stripe prepares the file)."""
+    _whole_account(request)
     run = get_object_or_404(_stripe_runs(request).select_related("organization"), pk=pk)
     return render(request, "payments/stripe_report.html", {"run": _with_labels(run)})
 
@@ -194,6 +207,7 @@ def stripe_report_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
 def stripe_report_download(request: HttpRequest, pk: int) -> HttpResponse:
+    _whole_account(request)
     run = get_object_or_404(
         StripeReportRun.objects.filter(
             organization=request.organization,  # type: ignore[attr-defined]

@@ -94,3 +94,15 @@ def payment_teams_seen(membership: Membership) -> frozenset[int] | None:
 def sees_payments_of(membership: Membership, team_id: int) -> bool:
     seen = payment_teams_seen(membership)
     return seen is None or team_id in seen
+
+
+def sees_every_teams_payments(membership: Membership) -> bool:
+    """Whether the member sees the payments of every payments-enabled team: what a file of the
+    whole Stripe account (Stripe's own reports) needs, since it cannot be cut by team."""
+    seen = payment_teams_seen(membership)
+    if seen is None:
+        return True
+    from teams.models import Team
+
+    every = Team.objects.filter(organization_id=membership.organization_id, payments_enabled=True)
+    return set(every.values_list("pk", flat=True)) <= seen

@@ -144,3 +144,27 @@ def test_another_teams_payment_urls_answer_404(
     response = getattr(manager_client, method)(_url(name, **kwargs))
     assert response.status_code == 404
     assert PaymentRequest.objects.get(pk=theirs.pk).status == "open"  # nothing changed
+
+
+def test_stripes_account_wide_reports_are_not_for_a_manager_of_some_teams(
+    manager_client, connected_account, body_shop_ticket
+):
+    from payments.models import StripeReportRun
+
+    run = StripeReportRun.objects.create(
+        organization=connected_account.organization,
+        report_type="balance_change_from_activity.itemized.3",
+        interval_start=PAID_AT,
+        interval_end=PAID_AT,
+        status=StripeReportRun.Status.SUCCEEDED,
+        content="balance_transaction_id,description\ntxn_1,Hidden dent\n",
+        file_name="r.csv",
+    )
+    assert manager_client.get(_url("stripe_report_download", pk=run.pk)).status_code == 403
+    created = manager_client.post(
+        _url("stripe_report_create"),
+        {"report_type": run.report_type, "start": "2026-11-01", "end": "2026-11-01"},
+    )
+    assert created.status_code == 403 and StripeReportRun.objects.count() == 1
+    page = manager_client.get(_url("report_list")).content.decode()
+    assert 'id="stripe-reports-hidden"' in page and 'id="stripe-reports"' not in page
