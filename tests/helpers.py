@@ -2,6 +2,7 @@
 
 import os
 import socket
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -32,3 +33,13 @@ def require_redis() -> None:
     if os.environ.get("CI"):
         pytest.fail(f"Redis does not answer at {REDIS_URL}")
     pytest.skip(f"Redis does not answer at {REDIS_URL}; set REDIS_URL to run this test")
+
+
+def wait_for(condition, timeout: float = 20.0) -> bool:
+    """Poll ``condition`` every 0.1 s until it holds (True) or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False

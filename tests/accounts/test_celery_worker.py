@@ -1,7 +1,5 @@
 """A real Celery worker on Redis delivers an invitation's SMS and e-mail (locmem backends)."""
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
@@ -13,7 +11,7 @@ from expertconnect.celery import app
 from teams import services
 from teams.roles import Role
 from tests.factories import MembershipFactory, OrganizationFactory, TeamFactory
-from tests.helpers import REDIS_URL, require_redis
+from tests.helpers import REDIS_URL, require_redis, wait_for
 
 
 @pytest.fixture
@@ -31,15 +29,6 @@ def celery_worker_on_redis():
     finally:
         for key, value in saved.items():
             setattr(app.conf, key, value)
-
-
-def wait_for(condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.django_db(transaction=True)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from payments import services
 from payments.models import WebhookEvent
+from tests.helpers import wait_for
 from tests.payments import stripe_fixtures as sf
 from tests.redis_server import product_on
 
@@ -63,15 +64,6 @@ def start_worker(mode: str, broker_url: str, marks: Path, log: Path) -> subproce
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
-
-
-def wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.django_db(transaction=True)

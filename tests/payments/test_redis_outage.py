@@ -4,7 +4,6 @@ Stripe's webhooks all work; what could not be queued is queued by the sweeps onc
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from expertconnect.celery import app
 from payments import handlers
 from payments.models import PaymentRequest, WebhookEvent
 from payments.services import webhook_events_dispatch
+from tests.helpers import wait_for
 from tests.payments import stripe_fixtures as sf
 from tests.payments.test_payment_requests import post_request
 from tests.redis_server import product_on
@@ -32,15 +32,6 @@ def _no_demo_deliveries(monkeypatch):
     from payments.tasks import demo_deliver_event
 
     monkeypatch.setattr(demo_deliver_event, "delay", lambda *args, **kwargs: None)
-
-
-def wait_for(condition, timeout=20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.django_db(transaction=True)
