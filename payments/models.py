@@ -207,22 +207,28 @@ def display_number(number: int) -> str:
     return f"R-{number:06d}"
 
 
-class PaymentNumbering(models.Model):
-    """The last payment request number given in each organization.
+class PaymentCounters(models.Model):
+    """Two counters of each organization's payment requests, one row per organization.
 
-    Numbers are per organization, so a customer's receipt says nothing of the platform's
-    volume. The database gives them: a trigger (migration 0008) takes the next one from this
-    row as each request is inserted, by any path (a service, ``bulk_create``, the demo's
-    history), and the row lock it takes makes concurrent inserts wait their turn; a rolled
-    back insert gives its number back, so the sequence has no gaps."""
+    ``last_number``: the last request number given. Numbers are per organization, so a
+    customer's receipt says nothing of the platform's volume. The database gives them: a
+    trigger (migration 0008) takes the next one from this row as each request is inserted, by
+    any path (a service, ``bulk_create``, the demo's history), and the row lock it takes makes
+    concurrent inserts wait their turn; a rolled back insert gives its number back, so the
+    sequence has no gaps.
+
+    ``version``: raised in the transaction of every change of one of its payments
+    (``payments.selectors.payments_changed``): the cached Payments totals are keyed on it, so a
+    lost, stale or restored cache can never show figures the database no longer has."""
 
     organization = models.OneToOneField(
         Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
-    last = models.PositiveIntegerField(default=0)
+    last_number = models.PositiveIntegerField(db_default=0)
+    version = models.PositiveBigIntegerField(db_default=0)
 
     def __str__(self) -> str:
-        return f"{self.organization_id}: {display_number(self.last)}"
+        return f"{self.organization_id}: {display_number(self.last_number)} v{self.version}"
 
 
 class PaymentRequest(models.Model):
@@ -255,7 +261,7 @@ class PaymentRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="payment_requests",
     )
-    # Given by the database on insert (PaymentNumbering); 0 is never stored.
+    # Given by the database on insert (PaymentCounters.last_number); 0 is never stored.
     number = models.PositiveIntegerField(db_default=0, editable=False)
     amount_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3)
@@ -541,17 +547,3 @@ class PayoutLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payout} {self.kind} {self.net_cents}"
-
-
-class PaymentsVersion(models.Model):
-    """A counter per organization, raised in the transaction of every change of one of its
-    payments: the cached Payments totals are keyed on it (payments/selectors.py), so a lost,
-    stale or restored cache can never show figures the database no longer has."""
-
-    organization = models.OneToOneField(
-        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    version = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"Payments version {self.version} of organization {self.organization_id}"

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
-from payments.models import ConnectedAccount, PaymentRequest, PaymentsVersion, Payout
+from payments.models import ConnectedAccount, PaymentCounters, PaymentRequest, Payout
 from teams.models import Membership, Organization
 from teams.roles import payment_teams_seen
 from tickets.models import Customer
@@ -184,12 +184,12 @@ def payments_totals(queryset: QuerySet[PaymentRequest]) -> dict[str, int]:
 
 
 # The totals of a filtered set are kept in the cache under the organization's payments
-# version, a counter in the database (PaymentsVersion) that every change of one of its
+# version, a counter in the database (PaymentCounters.version) that every change of one of its
 # payments raises in its own transaction (payments_changed, called on save and delete): a
 # page or a poll reads them instead of summing the whole history again. The cache holds
 # nothing needed for a right figure: lost, it is refilled; stale, its keys are never read.
 TOTALS_TTL = 6 * 3600
-VERSION_TABLE = PaymentsVersion._meta.db_table
+COUNTERS_TABLE = PaymentCounters._meta.db_table
 
 
 def payments_changed(organization_id: int) -> None:
@@ -197,8 +197,8 @@ def payments_changed(organization_id: int) -> None:
     version becomes visible when, and only when, the changed payments do."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {VERSION_TABLE} (organization_id, version) VALUES (%s, 1) "  # noqa: S608
-            f"ON CONFLICT (organization_id) DO UPDATE SET version = {VERSION_TABLE}.version + 1",
+            f"INSERT INTO {COUNTERS_TABLE} (organization_id, version) VALUES (%s, 1) "  # noqa: S608
+            f"ON CONFLICT (organization_id) DO UPDATE SET version = {COUNTERS_TABLE}.version + 1",
             [organization_id],
         )
 
@@ -212,7 +212,7 @@ def payments_totals_cached(
     if not settings.SHARED_CACHE:
         return payments_totals(queryset)
     version = (
-        PaymentsVersion.objects.filter(organization_id=organization_id)
+        PaymentCounters.objects.filter(organization_id=organization_id)
         .values_list("version", flat=True)
         .first()
     ) or 0

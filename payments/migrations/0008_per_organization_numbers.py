@@ -1,4 +1,5 @@
-"""Payment request numbers per organization, given by the database on insert."""
+"""Payment request numbers per organization, given by the database on insert, and the
+organization's payments version (the cached totals' key) on the same row."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -7,14 +8,15 @@ NUMBER_TRIGGER = """
 CREATE FUNCTION payments_request_number() RETURNS trigger AS $$
 BEGIN
     IF NEW.number = 0 THEN
-        INSERT INTO payments_paymentnumbering AS n (organization_id, last)
+        INSERT INTO payments_paymentcounters AS n (organization_id, last_number)
         VALUES (NEW.organization_id, 1)
-        ON CONFLICT (organization_id) DO UPDATE SET last = n.last + 1
-        RETURNING n.last INTO NEW.number;
+        ON CONFLICT (organization_id) DO UPDATE SET last_number = n.last_number + 1
+        RETURNING n.last_number INTO NEW.number;
     ELSE
-        INSERT INTO payments_paymentnumbering AS n (organization_id, last)
+        INSERT INTO payments_paymentcounters AS n (organization_id, last_number)
         VALUES (NEW.organization_id, NEW.number)
-        ON CONFLICT (organization_id) DO UPDATE SET last = GREATEST(n.last, EXCLUDED.last);
+        ON CONFLICT (organization_id)
+        DO UPDATE SET last_number = GREATEST(n.last_number, EXCLUDED.last_number);
     END IF;
     RETURN NEW;
 END;
@@ -38,7 +40,7 @@ FROM (
 ) AS ranked
 WHERE p.id = ranked.id;
 
-INSERT INTO payments_paymentnumbering (organization_id, last)
+INSERT INTO payments_paymentcounters (organization_id, last_number)
 SELECT organization_id, max(number) FROM payments_paymentrequest GROUP BY organization_id;
 
 UPDATE tickets_timelineentry AS t
@@ -58,7 +60,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="PaymentNumbering",
+            name="PaymentCounters",
             fields=[
                 (
                     "organization",
@@ -70,7 +72,8 @@ class Migration(migrations.Migration):
                         to="teams.organization",
                     ),
                 ),
-                ("last", models.PositiveIntegerField(default=0)),
+                ("last_number", models.PositiveIntegerField(db_default=0)),
+                ("version", models.PositiveBigIntegerField(db_default=0)),
             ],
         ),
         migrations.AddField(
