@@ -35,9 +35,14 @@ RATE_WINDOW = 60  # seconds
 UTC_ZONE = ZoneInfo("UTC")
 
 
+def _minute() -> int:
+    """The rate limits' window: this minute's number."""
+    return int(time.time()) // RATE_WINDOW
+
+
 def _count(key: str) -> int:
     """Count one hit of this minute's ``key``; answers the count so far."""
-    key = f"{key}:{int(time.time()) // RATE_WINDOW}"
+    key = f"{key}:{_minute()}"
     if cache.add(key, 1, timeout=RATE_WINDOW * 2):
         return 1
     try:
@@ -56,7 +61,7 @@ def rate_limited(request: HttpRequest, token: str) -> bool:
     trusted proxies' X-Forwarded-For) has its own minute on each link, and a client that
     guesses links is stopped without stopping anyone else. True past a limit."""
     client = client_ip(request)
-    guesses = cache.get(f"{_guesses_key(client)}:{int(time.time()) // RATE_WINDOW}") or 0
+    guesses = cache.get(f"{_guesses_key(client)}:{_minute()}") or 0
     if guesses >= GUESS_LIMIT:
         return True
     link = hashlib.sha256(token.encode()).hexdigest()[:16]  # the token stays out of the cache

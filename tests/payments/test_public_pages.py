@@ -179,7 +179,15 @@ def test_cancel_page_returns_to_the_request(client, payment_request):
     assert b'id="pay-button"' in response.content
 
 
-def test_too_many_requests_on_one_link_from_one_client_get_429(client, payment_request):
+@pytest.fixture
+def one_minute(monkeypatch):
+    """The limits count per minute: these tests run inside one, whatever the clock says."""
+    from payments import public_views
+
+    monkeypatch.setattr(public_views, "_minute", lambda: 29_000_000)
+
+
+def test_too_many_requests_on_one_link_from_one_client_get_429(one_minute, client, payment_request):
     for _ in range(LINK_LIMIT):
         assert client.get(page(payment_request.token)).status_code == 200
     limited = client.get(page(payment_request.token))
@@ -189,7 +197,7 @@ def test_too_many_requests_on_one_link_from_one_client_get_429(client, payment_r
     assert other_ip.get(page(payment_request.token)).status_code == 200
 
 
-def test_a_client_guessing_links_is_stopped_and_nobody_else(client, payment_request):
+def test_a_client_guessing_links_is_stopped_and_nobody_else(one_minute, client, payment_request):
     for n in range(GUESS_LIMIT):
         assert client.get(page(f"guess-{n}")).status_code == 404
     assert client.get(page("guess-more")).status_code == 429
@@ -206,7 +214,7 @@ def through_proxy(client_address: str) -> Client:
     return Client(REMOTE_ADDR=BEHIND_PROXY, HTTP_X_FORWARDED_FOR=client_address)
 
 
-def test_behind_the_proxy_each_person_has_their_own_limits(settings, payment_request):
+def test_behind_the_proxy_each_person_has_their_own_limits(one_minute, settings, payment_request):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = settings.TRUSTED_PROXY_COUNT = 1
     attacker, customer = through_proxy("198.51.100.7"), through_proxy("192.0.2.44")
     for n in range(GUESS_LIMIT + 5):
@@ -215,7 +223,7 @@ def test_behind_the_proxy_each_person_has_their_own_limits(settings, payment_req
     assert customer.get(page(payment_request.token)).status_code == 200
 
 
-def test_a_forged_forwarded_for_does_not_escape_the_limit(settings, payment_request):
+def test_a_forged_forwarded_for_does_not_escape_the_limit(one_minute, settings, payment_request):
     """Only the right-most entry is the trusted proxy's: what the client wrote is ignored."""
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = settings.TRUSTED_PROXY_COUNT = 1
     for n in range(GUESS_LIMIT):
@@ -224,7 +232,7 @@ def test_a_forged_forwarded_for_does_not_escape_the_limit(settings, payment_requ
     assert through_proxy("198.51.100.7").get(page(payment_request.token)).status_code == 429
 
 
-def test_without_a_trusted_proxy_the_forwarded_for_header_is_ignored(payment_request):
+def test_without_a_trusted_proxy_the_forwarded_for_header_is_ignored(one_minute, payment_request):
     for n in range(GUESS_LIMIT):
         Client(HTTP_X_FORWARDED_FOR=f"10.9.9.{n}").get(page(f"random-{n}"))
     assert (
