@@ -25,7 +25,7 @@ def backoff(retries: int) -> int:
     return min(30 * 2**retries, 3600)
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, name="accounts.tasks.sms_send")
 def sms_send(self, message_id: int, body: str | None = None) -> None:
     try:
         sms_deliver(message_id=message_id, body=body)
@@ -50,7 +50,7 @@ SMS_SWEEP_AFTER = timedelta(seconds=60)
 SMS_SWEEP_UNTIL = timedelta(days=1)
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, name="accounts.tasks.sms_sweep")
 def sms_sweep() -> int:
     now = timezone.now()
     ids = list(
@@ -69,7 +69,7 @@ def sms_sweep() -> int:
     return len(ids)
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, name="accounts.tasks.email_send")
 def email_send(self, *, subject: str, body: str, to: list[str], html: str | None = None) -> None:
     message = EmailMultiAlternatives(subject=subject, body=body, to=to)
     if html:

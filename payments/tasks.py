@@ -13,7 +13,9 @@ from accounts.tasks import backoff
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=8, acks_late=True)
+@shared_task(
+    bind=True, max_retries=8, acks_late=True, name="payments.tasks.webhook_event_process_task"
+)
 def webhook_event_process_task(self, event_id: int) -> str:
     from payments.services import HandlerFailed, webhook_event_process
 
@@ -26,7 +28,7 @@ def webhook_event_process_task(self, event_id: int) -> str:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, name="payments.tasks.webhook_events_dispatch_task")
 def webhook_events_dispatch_task() -> int:
     """Woken by stored events, and every minute by the beat: queue the pending ones."""
     from payments.services import webhook_events_dispatch
@@ -34,7 +36,7 @@ def webhook_events_dispatch_task() -> int:
     return webhook_events_dispatch()
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, name="payments.tasks.webhook_events_process_task")
 def webhook_events_process_task(event_ids: list[int]) -> int:
     """Process a batch in order; an event whose handler fails goes on alone, with retries."""
     from payments.services import HandlerFailed, webhook_event_process
@@ -49,7 +51,7 @@ def webhook_events_process_task(event_ids: list[int]) -> int:
     return done
 
 
-@shared_task(bind=True, max_retries=6, acks_late=True)
+@shared_task(bind=True, max_retries=6, acks_late=True, name="payments.tasks.payout_email_send")
 def payout_email_send(self, notification_id: int) -> None:
     from payments.notifications import payout_email_deliver
 
@@ -59,7 +61,7 @@ def payout_email_send(self, notification_id: int) -> None:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+@shared_task(bind=True, max_retries=5, acks_late=True, name="payments.tasks.demo_deliver_event")
 def demo_deliver_event(self, url: str, event: dict) -> int:
     """The demo gateway's webhook delivery: POST the signed event to our own endpoint."""
     from payments.stripe_api import demo_webhook_secret, signature_header
@@ -89,7 +91,7 @@ REMINDERS_PAGE = 1000
 REMINDERS_BATCH = 100
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, name="payments.tasks.payment_reminders_send")
 def payment_reminders_send(now: str | None = None) -> int:
     """Beat, every 15 minutes: one reminder per unpaid request whose delay has passed, all of
     them (keyset pages of the due requests, ``REMINDERS_BATCH`` ids a task). Returns how many
@@ -115,7 +117,9 @@ def payment_reminders_send(now: str | None = None) -> int:
     return queued
 
 
-@shared_task(bind=True, max_retries=6, acks_late=True)
+@shared_task(
+    bind=True, max_retries=6, acks_late=True, name="payments.tasks.payment_reminders_send_batch"
+)
 def payment_reminders_send_batch(self, request_ids: list[int], now: str | None = None) -> int:
     """Remind these requests (those still due: the others are skipped); a database error
     retries the batch with backoff, and what was sent before it is not sent again. Whether
@@ -133,7 +137,7 @@ def payment_reminders_send_batch(self, request_ids: list[int], now: str | None =
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, name="payments.tasks.daily_reports_run")
 def daily_reports_run(now: str | None = None) -> int:
     """Beat, every 15 minutes: each organization's previous local day, once past 06:00 local
     time, built and e-mailed once (payments/reports.py). ``now`` (ISO) is for tests."""
@@ -144,7 +148,9 @@ def daily_reports_run(now: str | None = None) -> int:
     return len(daily_reports_build_due(now=datetime.fromisoformat(now) if now else None))
 
 
-@shared_task(bind=True, max_retries=6, acks_late=True)
+@shared_task(
+    bind=True, max_retries=6, acks_late=True, name="payments.tasks.daily_report_email_send"
+)
 def daily_report_email_send(self, report_id: int, recipients: list[str]) -> None:
     from payments.reports import daily_report_email_deliver
 
@@ -154,7 +160,9 @@ def daily_report_email_send(self, report_id: int, recipients: list[str]) -> None
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
-@shared_task(bind=True, max_retries=30, acks_late=True)
+@shared_task(
+    bind=True, max_retries=30, acks_late=True, name="payments.tasks.stripe_report_poll_task"
+)
 def stripe_report_poll_task(self, run_id: int) -> str:
     """Reports from Stripe: create the run, then look every 10 s (about 30 tries) until Stripe
     says succeeded (the file is stored) or failed; a run still pending after that fails."""
@@ -182,7 +190,9 @@ def stripe_report_poll_task(self, run_id: int) -> str:
     return outcome
 
 
-@shared_task(bind=True, max_retries=6, acks_late=True)
+@shared_task(
+    bind=True, max_retries=6, acks_late=True, name="payments.tasks.payout_composition_sync_task"
+)
 def payout_composition_sync_task(self, payout_id: int) -> int:
     """What a paid payout contains, from Stripe's balance transactions (payments/payout_sync.py)."""
     from payments.models import Payout
@@ -199,7 +209,9 @@ def payout_composition_sync_task(self, payout_id: int) -> int:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
-@shared_task(bind=True, max_retries=8, acks_late=True)
+@shared_task(
+    bind=True, max_retries=8, acks_late=True, name="payments.tasks.duplicate_charge_refund_task"
+)
 def duplicate_charge_refund_task(self, duplicate_id: int) -> str:
     """Refund a second payment of a request paid already; retried while Stripe refuses."""
     from django.db import transaction
