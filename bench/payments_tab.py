@@ -21,6 +21,8 @@ from bench.common import (
     wait_http,
     wrk,
 )
+from payments import scope
+from payments.ledger import selectors as ledger_selectors
 
 CONNECTIONS = 8
 ROUNDS = 2
@@ -31,15 +33,13 @@ def _requests(ds: data.Dataset, membership, page: int) -> tuple[dict[str, str], 
     for the first page and page 500, as SQL and parameters)."""
     from django.db.models import F
 
-    from payments import selectors
-
     org = ds.organization
     slug = org.slug
-    visible = selectors.payments_visible(organization=org, membership=membership)
+    visible = scope.payments_visible(organization=org, membership=membership)
     ordered = visible.order_by("-created_at", "-pk")
     # Page ``page``: the cursor after the last row of the page before it.
-    anchor = ordered.only("pk", "created_at")[(page - 1) * selectors.PAGE_SIZE - 1]
-    cursor = selectors.encode_cursor(anchor.created_at, anchor.pk)
+    anchor = ordered.only("pk", "created_at")[(page - 1) * ledger_selectors.PAGE_SIZE - 1]
+    cursor = ledger_selectors.encode_cursor(anchor.created_at, anchor.pk)
     # A customer of the manager's teams, searched by phone as people type it.
     phone = str(
         visible.filter(created_at__gte=dt.datetime.now(dt.UTC) - dt.timedelta(days=400))
@@ -85,10 +85,13 @@ def _requests(ds: data.Dataset, membership, page: int) -> tuple[dict[str, str], 
     floor = {}
     for name, queryset in (
         ("first", ordered),
-        ("deep", ordered.filter(selectors.keyset_after(*selectors.decode_cursor(cursor)))),
+        (
+            "deep",
+            ordered.filter(ledger_selectors.keyset_after(*ledger_selectors.decode_cursor(cursor))),
+        ),
     ):
         sql, params = queryset.values(*fields, **columns)[
-            : selectors.PAGE_SIZE + 1
+            : ledger_selectors.PAGE_SIZE + 1
         ].query.sql_with_params()
         floor[name] = [sql, [p.isoformat() if isinstance(p, dt.datetime) else p for p in params]]
     return paths, floor

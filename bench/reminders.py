@@ -133,7 +133,7 @@ def run(full: bool, org) -> dict:
 
     from accounts.models import SmsMessage
     from payments.models import ConnectedAccount, PaymentRequest
-    from payments.tasks import payment_reminders_send
+    from payments.requests.tasks import payment_reminders_send
     from tickets.models import TimelineEntry
 
     n = 10_000 if full else 1_000

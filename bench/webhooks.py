@@ -141,7 +141,8 @@ def make_events(n: int, prefix: str, org_id: int, seed: int = 6) -> list[bytes]:
 
 
 def write_signed(events: list[bytes], path: Path) -> None:
-    from payments.stripe_api import demo_webhook_secret, signature_header
+    from payments.gateway import demo_webhook_secret
+    from payments.gateway.stripe import signature_header
 
     ts, secret = int(time.time()), demo_webhook_secret()
     with open(path, "wb") as f:
@@ -243,7 +244,7 @@ def processing(full: bool, org) -> dict:
     from django.db.models import Count
 
     from payments.models import Payout, WebhookEvent
-    from payments.tasks import webhook_events_dispatch_task
+    from payments.webhooks.tasks import webhook_events_dispatch_task
 
     n = 10_000 if full else 2_000
     celery_purge()

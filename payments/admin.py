@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from payments.models import ConnectedAccount, Payout, PayoutNotification, WebhookEvent
-from payments.services import webhook_event_replay
+from payments.webhooks.pipeline import webhook_event_replay
 
 
 @admin.register(WebhookEvent)

@@ -1,285 +1,70 @@
-"""The Payments tab's exports (F6): the filtered set as CSV or XLSX, in constant memory.
+"""One writer for every CSV and XLSX file the product hands out (the Payments tab's exports,
+the daily reports, Stripe's report files).
 
-Every time column names its zone (the organization's, then UTC): Stripe's receipts and
-dashboard use UTC, the dealership's day is local (rule 12). Amounts are decimal strings made
-from integer cents, never floats; a totals row closes the file.
-"""
+A cell a spreadsheet would run as a formula is written as text (OWASP's CSV injection
+guidance): a text value that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+gets a leading apostrophe in CSV, and every text cell of a workbook is stored as a string,
+never as a formula. Numbers stay numbers, and so does text that is only a signed number
+("-12.34" in a CSV amount column), so totals still add up in the spreadsheet."""
 
 from __future__ import annotations
 
+import csv
 import io
-import tempfile
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
+import re
+from collections.abc import Iterable
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.db.models import CharField, F, Func, QuerySet, Value
-from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
-
-from payments.models import PaymentRequest, display_number
-from payments.selectors import COLLECTED_STATUSES, PAGE_COLUMNS
-from payments.spreadsheets import CsvWriter, xlsx_cell
-from teams.models import Organization
-
-CHUNK = 500
-AMOUNT_KEYS = ("gross", "fees", "net", "refunded")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def decimal_string(cents: int | None) -> str:
-    """``123456`` → ``"1234.56"``, ``-5`` → ``"-0.05"``: integer arithmetic, no floats."""
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    units, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}{units}.{rest:02d}"
+_SIGNED_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?\Z", re.ASCII)
 
 
-def header(zone: str) -> list[str]:
-    return [
-        "Number",
-        f"Requested at ({zone})",
-        "Requested at (UTC)",
-        f"Paid at ({zone})",
-        "Paid at (UTC)",
-        "Customer",
-        "Customer phone",
-        "Team",
-        "Advisor",
-        "Description",
-        "DBS reference",
-        "Status",
-        "Currency",
-        "Gross",
-        "Fee",
-        "Net",
-        "Refunded",
-        f"Posted to DBS at ({zone})",
-        "Posted by",
-        "DBS posting reference",
-        "Payment intent",
-        "Charge",
-        "Card",
-    ]
+def cell(value: Any) -> Any:
+    """``value`` as it may go into a cell: formula-looking text made inert."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _SIGNED_NUMBER.match(value)
+    ):
+        return "'" + value
+    return value
 
 
-# What a line reads, as values (no model instances: an export can be a million lines).
-FIELDS = (
-    "number",
-    "description",
-    "reference",
-    "status",
-    "currency",
-    "amount_cents",
-    "fee_cents",
-    "net_cents",
-    "refunded_cents",
-    "posted_reference",
-    "payment_intent_id",
-    "charge_id",
-    "card_brand",
-    "card_last4",
-)
-COLUMNS = {
-    **PAGE_COLUMNS,  # the customer (phone as stored, E.164), team and advisor, as the list
-    "poster_name": F("posted_by__full_name"),
-    "poster_email": F("posted_by__email"),
-}
+class CsvWriter:
+    """``csv.writer`` whose every row goes through ``cell``."""
+
+    def __init__(self, buffer: io.StringIO, **options: Any) -> None:
+        self._writer = csv.writer(buffer, **options)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
-def _amounts(row: dict[str, Any]) -> dict[str, int]:
-    """The line's contribution to the totals: the list's rule (selectors.payments_totals)."""
-    collected = row["status"] in COLLECTED_STATUSES
-    net = row["net_cents"]
-    if net is None:
-        net = row["amount_cents"] - row["fee_cents"]
-    return {
-        "gross": row["amount_cents"] if collected else 0,
-        "fees": row["fee_cents"] if collected else 0,
-        "net": net if collected else 0,
-        "refunded": row["refunded_cents"],
-    }
+def csv_made_safe(text: str) -> str:
+    """A CSV file written elsewhere (Stripe's reports) with every cell through ``cell``."""
+    out = io.StringIO()
+    CsvWriter(out, lineterminator="\n").writerows(csv.reader(io.StringIO(text)))
+    return out.getvalue()
 
 
-TIME_COLUMNS = (
-    ("created_local", "created_at", "local"),
-    ("created_utc", "created_at", "UTC"),
-    ("paid_local", "paid_at", "local"),
-    ("paid_utc", "paid_at", "UTC"),
-    ("posted_local", "posted_at", "local"),
-)
+def xlsx_cell(sheet: Any, value: Any, number_format: str | None = None) -> Any:
+    """A write-only workbook's cell: text is always a string cell (openpyxl would make text
+    starting with ``=`` a formula); numbers and dates keep their type and ``number_format``."""
+    from openpyxl.cell import WriteOnlyCell
 
-
-def _local_text(field: str, zone: str) -> Func:
-    """``field`` as wall-clock text of ``zone``, written by PostgreSQL (to_char in C is far
-    cheaper than a datetime object and strftime a cell, a million times)."""
-    return Func(
-        Func(Value(zone), F(field), function="timezone"),
-        Value("YYYY-MM-DD HH24:MI:SS"),
-        function="to_char",
-        output_field=CharField(),
-    )
-
-
-def _rows(
-    queryset: QuerySet[PaymentRequest], zone: str, *, as_text: bool
-) -> Iterator[tuple[dict[str, Any], dict[str, int], dict[str, Any]]]:
-    """Each line's values, its amounts and its five times: as text made by the database
-    (``as_text``, for CSV) or as aware datetimes converted here (for XLSX)."""
-    tz = ZoneInfo(zone)
-    columns = dict(COLUMNS)
-    fields = FIELDS
-    if as_text:
-        for name, field, which in TIME_COLUMNS:
-            columns[f"{name}_text"] = _local_text(field, zone if which == "local" else "UTC")
-    else:
-        fields += ("created_at", "paid_at", "posted_at")
-    rows = (
-        queryset.order_by("-created_at", "-pk")
-        .values(*fields, **columns)
-        .iterator(chunk_size=CHUNK)  # a server-side cursor: CHUNK rows in memory at a time
-    )
-    for row in rows:
-        if as_text:
-            times = {name: row[f"{name}_text"] for name, _field, _which in TIME_COLUMNS}
-        else:
-            times = {
-                name: row[field].astimezone(tz if which == "local" else UTC) if row[field] else None
-                for name, field, which in TIME_COLUMNS
-            }
-        yield row, _amounts(row), times
-
-
-def _cells(row: dict[str, Any], amounts: dict[str, int], times: dict, fmt) -> list[Any]:
-    net = amounts["net"] if row["status"] in COLLECTED_STATUSES else None
-    return [
-        display_number(row["number"]),
-        fmt(times["created_local"]),
-        fmt(times["created_utc"]),
-        fmt(times["paid_local"]),
-        fmt(times["paid_utc"]),
-        row["customer_name"],
-        row["customer_phone"],
-        row["team_name"],
-        row["advisor_name"] or row["advisor_email"] or "",
-        row["description"],
-        row["reference"],
-        row["status"],
-        row["currency"].upper(),
-        row["amount_cents"],
-        row["fee_cents"],
-        net,
-        row["refunded_cents"],
-        fmt(times["posted_local"]),
-        row["poster_name"] or row["poster_email"] or "",
-        row["posted_reference"],
-        row["payment_intent_id"],
-        row["charge_id"],
-        f"{row['card_brand']} {row['card_last4']}".strip(),
-    ]
-
-
-AMOUNT_COLUMNS = (13, 14, 15, 16)  # gross, fee, net, refunded
-TIME_INDEXES = (1, 2, 3, 4, 17)
-
-
-def _filename(organization: Organization, ext: str) -> str:
-    stamp = timezone.now().astimezone(ZoneInfo(str(organization.time_zone))).strftime("%Y%m%d-%H%M")
-    return f"payments-{organization.slug}-{stamp}.{ext}"
-
-
-def csv_lines(queryset: QuerySet[PaymentRequest], *, zone: str) -> Iterator[str]:
-    """The CSV text in pieces of CHUNK lines (one write to the socket each, not one a line)."""
-    buffer = io.StringIO()
-    writer = CsvWriter(buffer)
-
-    def fmt(value: str | None) -> str:
-        return value or ""
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(header(zone))
-    yield flush()  # the first bytes at once, before the query's first rows arrive
-    totals = dict.fromkeys(AMOUNT_KEYS, 0)
-    count = 0
-    for row, amounts, times in _rows(queryset, zone, as_text=True):
-        count += 1
-        for key in AMOUNT_KEYS:
-            totals[key] += amounts[key]
-        cells = _cells(row, amounts, times, fmt)
-        for index in AMOUNT_COLUMNS:
-            cells[index] = decimal_string(cells[index])
-        writer.writerow(cells)
-        if count % CHUNK == 0:
-            yield flush()
-    total_row: list[Any] = [""] * len(header(zone))
-    total_row[0] = f"Total ({count} payments)"
-    for index, key in zip(AMOUNT_COLUMNS, AMOUNT_KEYS, strict=True):
-        total_row[index] = decimal_string(totals[key])
-    writer.writerow(total_row)
-    yield flush()
-
-
-def csv_response(
-    queryset: QuerySet[PaymentRequest], *, zone: str, organization: Organization
-) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        csv_lines(queryset, zone=zone), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(organization, "csv")}"'
-    return response
-
-
-def xlsx_response(
-    queryset: QuerySet[PaymentRequest], *, zone: str, organization: Organization
-) -> FileResponse:
-    """A write-only workbook (rows go straight to disk) in a temporary file, streamed."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Payments")
-
-    def fmt(value: datetime | None) -> datetime | None:
-        return value.replace(tzinfo=None) if value else None  # Excel has no time zones
-
-    def money(cents: int | None) -> Any:
-        if cents is None:
-            return None
-        return xlsx_cell(sheet, Decimal(cents).scaleb(-2), "#,##0.00")
-
-    sheet.append(header(zone))
-    totals = dict.fromkeys(AMOUNT_KEYS, 0)
-    count = 0
-    for row, amounts, times in _rows(queryset, zone, as_text=False):
-        count += 1
-        for key in AMOUNT_KEYS:
-            totals[key] += amounts[key]
-        cells = _cells(row, amounts, times, fmt)
-        for index, value in enumerate(cells):
-            if index in AMOUNT_COLUMNS:
-                cells[index] = money(value)
-            elif index in TIME_INDEXES:
-                cells[index] = xlsx_cell(sheet, value, "yyyy-mm-dd hh:mm:ss")
-            else:
-                cells[index] = xlsx_cell(sheet, value)
-        sheet.append(cells)
-    total_row: list[Any] = [None] * len(header(zone))
-    total_row[0] = f"Total ({count} payments)"
-    for index, key in zip(AMOUNT_COLUMNS, AMOUNT_KEYS, strict=True):
-        total_row[index] = money(totals[key])
-    sheet.append(total_row)
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    workbook.save(handle)
-    handle.seek(0)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=_filename(organization, "xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    if value is None:
+        return None
+    written = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        written.data_type = "s"
+        if cell(value) != value:  # formula-looking: Excel keeps it text when someone edits it
+            written.quotePrefix = True
+    if number_format:
+        written.number_format = number_format
+    return written

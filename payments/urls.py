@@ -1,29 +1,31 @@
-from django.urls import path
+"""Every URL of the payments app, wired once: each part's pages under the organization's
+prefix, the customer's pages behind the short link, Stripe's webhooks, and the demo
+gateway's stand-ins for Stripe's pages (only while the demo gateway is on)."""
 
-from payments import payout_views, views
+from django.urls import include, path
+
+from payments.connect import urls as connect
+from payments.gateway import demo_mode
+from payments.ledger import urls as ledger
+from payments.payouts import urls as payouts
+from payments.refunds import urls as refunds
+from payments.reports import urls as reports
+from payments.requests import urls as requests
+from payments.webhooks import urls as webhooks
+
+organization_urlpatterns = [
+    *ledger.urlpatterns,
+    *connect.urlpatterns,
+    *payouts.urlpatterns,
+    *requests.urlpatterns,
+    *refunds.urlpatterns,
+    *reports.urlpatterns,
+]
 
 urlpatterns = [
-    path("payments/", views.payment_list, name="payment_list"),
-    path(
-        "payments/export.csv",
-        views.payment_export,
-        {"fmt": "csv"},
-        name="payment_export_csv",
-    ),
-    path(
-        "payments/export.xlsx",
-        views.payment_export,
-        {"fmt": "xlsx"},
-        name="payment_export_xlsx",
-    ),
-    path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
-    path("payments/<int:pk>/post/", views.payment_post, name="payment_post"),
-    path("payments/<int:pk>/unpost/", views.payment_unpost, name="payment_unpost"),
-    path("admin/", views.admin_tab, name="admin_tab"),
-    path("admin/stripe/connect/", views.stripe_connect, name="stripe_connect"),
-    path("admin/stripe/return/", views.stripe_return, name="stripe_return"),
-    path("admin/stripe/refresh/", views.stripe_refresh, name="stripe_refresh"),
-    path("admin/stripe/dashboard/", views.stripe_dashboard, name="stripe_dashboard"),
-    path("admin/stripe/checklist/", views.stripe_checklist, name="stripe_checklist"),
-    path("admin/payouts/", payout_views.payout_settings, name="payout_settings"),
+    path("o/<slug:org>/", include(organization_urlpatterns)),
+    path("p/", include(requests.public_urlpatterns)),
+    path("webhooks/stripe/", include(webhooks.urlpatterns)),
 ]
+if demo_mode():
+    urlpatterns.append(path("demo-stripe/", include("payments.gateway.demo.urls")))

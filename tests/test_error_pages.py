@@ -3,6 +3,8 @@
 import pytest
 from django.test import Client
 
+from payments.requests import public as requests_public
+
 pytestmark = pytest.mark.django_db
 
 DEBUG_PAGE = "Using the URLconf defined in"  # Django's technical 404: the whole URL list
@@ -29,12 +31,11 @@ def test_staff_signed_in_to_the_demo_keep_the_debug_page(admin_client, debug):
 
 
 def test_a_crash_on_a_public_page_shows_the_products_500_in_the_demo(debug, monkeypatch, caplog):
-    from payments import public_views
 
     def crash(token):
         raise RuntimeError("secret detail of the crash")
 
-    monkeypatch.setattr(public_views, "_request_for", crash)
+    monkeypatch.setattr(requests_public, "_request_for", crash)
     response = Client(raise_request_exception=False).get("/p/some-token/")
     page = response.content.decode()
     assert response.status_code == 500

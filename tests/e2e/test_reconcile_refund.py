@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from payments import services as payment_services
+from payments.connect import services as connect_services
+from payments.gateway.demo.gateway import DemoGateway
 from payments.models import PaymentRequest, Refund
-from payments.stripe_api import DemoGateway
+from payments.requests import checkout as requests_checkout
+from payments.requests import services as requests_services
 from teams.models import Membership, Organization
 from tickets.models import Ticket
 
@@ -28,19 +30,19 @@ def paid_today(demo, settings, live_server):
     organization = Organization.objects.get(slug=demo)
     admin = Membership.objects.get(organization=organization, user__email="admin@demo.test")
     advisor = Membership.objects.get(organization=organization, user__email="advisor@demo.test")
-    account = payment_services.connected_account_start(organization=organization, actor=admin.user)
+    account = connect_services.connected_account_start(organization=organization, actor=admin.user)
     gateway = DemoGateway()
     gateway.complete_onboarding(account.stripe_account_id, business_name="Demo Motors", finish=True)
-    payment_services.connected_account_refresh(account=account)
+    connect_services.connected_account_refresh(account=account)
     ticket = Ticket.objects.get(organization=organization, customer__name="Casey Driver")
-    request = payment_services.payment_request_create(
+    request = requests_services.payment_request_create(
         ticket=ticket,
         actor=advisor.user,
         amount_cents=48_250,
         description="Front brakes",
         reference="RO-5120",
     )
-    payment_services.payment_request_checkout(
+    requests_checkout.payment_request_checkout(
         request=request, success_url=live_server.url + "/", cancel_url=live_server.url + "/"
     )
     request.refresh_from_db()

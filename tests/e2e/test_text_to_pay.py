@@ -15,9 +15,9 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts import sms
-from payments import services as payment_services
+from payments.connect import services as connect_services
+from payments.gateway.demo.gateway import DemoGateway
 from payments.models import PaymentRequest
-from payments.stripe_api import DemoGateway
 from teams.models import Membership, Organization
 from tickets.models import Ticket
 
@@ -32,11 +32,11 @@ def connected_demo(demo, settings, live_server):
     settings.SITE_URL = live_server.url
     organization = Organization.objects.get(slug=demo)
     admin = Membership.objects.get(organization=organization, user__email="admin@demo.test")
-    account = payment_services.connected_account_start(organization=organization, actor=admin.user)
+    account = connect_services.connected_account_start(organization=organization, actor=admin.user)
     DemoGateway().complete_onboarding(
         account.stripe_account_id, business_name="Demo Motors", finish=True
     )
-    payment_services.connected_account_refresh(account=account)
+    connect_services.connected_account_refresh(account=account)
     return organization
 
 

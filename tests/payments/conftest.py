@@ -9,9 +9,11 @@ import pytest
 import responses
 from django.utils import timezone
 
-from payments import services
+from payments.connect import services as connect_services
+from payments.gateway.demo.gateway import DemoGateway
 from payments.models import PaymentRequest, WebhookEvent
-from payments.stripe_api import DemoGateway
+from payments.requests import services as requests_services
+from payments.webhooks import pipeline as webhooks_pipeline
 from tests.payments import stripe_fixtures as sf
 from tickets.services import customer_get_or_create, ticket_open
 
@@ -44,7 +46,7 @@ def stripe_http():
 def lakeside_account(organization, admin_membership, django_capture_on_commit_callbacks):
     """Lakeside's Express account, created by its admin on the demo gateway (unfinished)."""
     with django_capture_on_commit_callbacks(execute=False):
-        return services.connected_account_start(
+        return connect_services.connected_account_start(
             organization=organization, actor=admin_membership.user
         )
 
@@ -58,7 +60,7 @@ def finish_onboarding(django_capture_on_commit_callbacks):
             DemoGateway().complete_onboarding(
                 account.stripe_account_id, business_name="Lakeside Motors", finish=finish
             )
-        return services.connected_account_refresh(account=account)
+        return connect_services.connected_account_refresh(account=account)
 
     return _finish
 
@@ -88,7 +90,7 @@ def store_event(django_capture_on_commit_callbacks):
 
     def _store(evt, *, endpoint="connect"):
         with django_capture_on_commit_callbacks(execute=False):
-            stored, _created = services.webhook_event_store(event=evt, endpoint=endpoint)
+            stored, _created = webhooks_pipeline.webhook_event_store(event=evt, endpoint=endpoint)
         return stored
 
     return _store
@@ -128,7 +130,7 @@ def make_request(connected_account, ticket, advisor_membership, django_capture_o
 
     def _make(amount_cents=123456, description="Brake service", reference="RO-4411", *, send=False):
         with django_capture_on_commit_callbacks(execute=send):
-            return services.payment_request_create(
+            return requests_services.payment_request_create(
                 ticket=ticket,
                 actor=advisor_membership.user,
                 amount_cents=amount_cents,

@@ -16,7 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from payments.stripe_api import API_VERSION, demo_webhook_secret, signature_header
+from payments.gateway import demo_webhook_secret
+from payments.gateway.stripe import API_VERSION, signature_header
 
 _OBJECTS: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures" / "stripe_objects.json").read_text()

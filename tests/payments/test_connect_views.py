@@ -16,9 +16,10 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts import sms
-from payments import services
+from payments.connect import services as connect_services
+from payments.gateway.demo.gateway import DemoGateway
 from payments.models import ConnectedAccount, DemoStripeAccount
-from payments.stripe_api import DemoGateway
+from payments.webhooks import pipeline as webhooks_pipeline
 from teams.models import AuditLog, Invitation
 from teams.roles import Role
 from tests.payments import stripe_fixtures as sf
@@ -54,7 +55,7 @@ def _apply(account: ConnectedAccount, **changes) -> ConnectedAccount:
     """Stripe's current account data with ``changes``, applied as account.updated would."""
     data = sf.deep_update(DemoGateway().retrieve_account(account.stripe_account_id), changes)
     account.refresh_from_db()
-    services.connected_account_apply(account=account, data=data, as_of=timezone.now())
+    connect_services.connected_account_apply(account=account, data=data, as_of=timezone.now())
     return account
 
 
@@ -419,7 +420,7 @@ def test_deauthorized_account_shows_disconnected_and_connects_again_with_a_new_a
             "account.application.deauthorized", sf.application(), account=acct, created=later()
         )
     )
-    services.webhook_event_process(event_id=stored.pk)
+    webhooks_pipeline.webhook_event_process(event_id=stored.pk)
 
     page = visible(admin_client.get(ADMIN_TAB))
     assert "Disconnected" in page

@@ -14,9 +14,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
-from payments import reports
+from payments import dates
 from payments.models import ConnectedAccount, DailyReport, PaymentRequest, Payout, Refund
-from payments.tasks import daily_reports_run
+from payments.reports import export as reports_export
+from payments.reports import services as reports_services
+from payments.reports.tasks import daily_reports_run
 from tests.factories import OrganizationFactory
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -98,7 +100,7 @@ def test_a_payment_at_2330_local_belongs_to_that_local_day(organization, pay):
     next_day = pay(local(CHICAGO, 2026, 11, 27, 0, 0))
     pay(local(CHICAGO, 2026, 11, 25, 23, 59, 59))
 
-    report = reports.daily_report_build(organization=organization, day=date(2026, 11, 26))
+    report = reports_services.daily_report_build(organization=organization, day=date(2026, 11, 26))
 
     numbers = [row["number"] for row in kinds(report, "payment")]
     assert numbers == [first.display_number, late.display_number]
@@ -106,14 +108,16 @@ def test_a_payment_at_2330_local_belongs_to_that_local_day(organization, pay):
     assert row["time_local"] == "2026-11-26T23:30:00-06:00"
     assert row["time_utc"] == "2026-11-27T05:30:00+00:00"
     assert report.totals["hours"] == 24
-    following = reports.daily_report_build(organization=organization, day=date(2026, 11, 27))
+    following = reports_services.daily_report_build(
+        organization=organization, day=date(2026, 11, 27)
+    )
     assert [row["number"] for row in kinds(following, "payment")] == [next_day.display_number]
 
 
 def test_the_day_daylight_saving_time_ends_has_25_hours(organization, pay):
-    start, end = reports.local_day_bounds(date(2026, 11, 1), CHICAGO)
+    start, end = dates.local_day_bounds(date(2026, 11, 1), CHICAGO)
     assert end - start == timedelta(hours=25)
-    spring_start, spring_end = reports.local_day_bounds(date(2026, 3, 8), CHICAGO)
+    spring_start, spring_end = dates.local_day_bounds(date(2026, 3, 8), CHICAGO)
     assert spring_end - spring_start == timedelta(hours=23)
 
     pay(local(CHICAGO, 2026, 10, 31, 23, 30))  # the day before
@@ -122,7 +126,7 @@ def test_the_day_daylight_saving_time_ends_has_25_hours(organization, pay):
     late = pay(local(CHICAGO, 2026, 11, 1, 23, 30))  # 05:30 UTC on Nov 2
     pay(local(CHICAGO, 2026, 11, 2, 0, 0))
 
-    report = reports.daily_report_build(organization=organization, day=date(2026, 11, 1))
+    report = reports_services.daily_report_build(organization=organization, day=date(2026, 11, 1))
 
     rows = kinds(report, "payment")
     assert [r["number"] for r in rows] == [
@@ -158,7 +162,7 @@ def test_totals_add_up_to_the_cent_against_the_stored_rows(organization, pay):
     payout(organization, day, 1_234, 2)
     payout(organization, day + timedelta(days=1), 9_999, 3)
 
-    report = reports.daily_report_build(organization=organization, day=day)
+    report = reports_services.daily_report_build(organization=organization, day=day)
     report.refresh_from_db()  # what the JSON columns hold
     totals = report.totals
     stored = PaymentRequest.objects.filter(pk__in=[p.pk for p in payments])
@@ -200,7 +204,7 @@ def test_totals_add_up_to_the_cent_against_the_stored_rows(organization, pay):
     }
 
     # The CSV says the same, to the cent, and names the zone of each time column.
-    parsed = list(csv.reader(io.StringIO(reports.report_csv(report))))
+    parsed = list(csv.reader(io.StringIO(reports_export.report_csv(report))))
     header, body, total = parsed[0], parsed[1:-1], parsed[-1]
     assert "Time (America/Chicago)" in header and "Time (UTC)" in header
     assert "Posted at (America/Chicago)" in header
@@ -213,11 +217,11 @@ def test_totals_add_up_to_the_cent_against_the_stored_rows(organization, pay):
 def test_building_a_day_twice_replaces_its_report(organization, pay):
     day = date(2026, 11, 26)
     pay(local(CHICAGO, 2026, 11, 26, 10, 0), 10_000)
-    first = reports.daily_report_build(
+    first = reports_services.daily_report_build(
         organization=organization, day=day, now=datetime(2026, 11, 27, 12, tzinfo=UTC)
     )
     pay(local(CHICAGO, 2026, 11, 26, 11, 0), 2_500)  # a late webhook
-    second = reports.daily_report_build(
+    second = reports_services.daily_report_build(
         organization=organization, day=day, now=datetime(2026, 11, 27, 13, tzinfo=UTC)
     )
 
@@ -267,8 +271,8 @@ def test_two_zones_at_one_instant_have_their_own_previous_day(halifax, vancouver
     instant = datetime(
         2026, 11, 27, 7, 30, tzinfo=UTC
     )  # Halifax 03:30 on 27, Vancouver 23:30 on 26
-    assert reports.previous_local_day(halifax, instant) == date(2026, 11, 26)
-    assert reports.previous_local_day(vancouver, instant) == date(2026, 11, 25)
+    assert dates.previous_local_day(halifax, instant) == date(2026, 11, 26)
+    assert dates.previous_local_day(vancouver, instant) == date(2026, 11, 25)
 
 
 def test_the_beat_job_builds_each_zones_previous_day_after_six_local(
@@ -335,10 +339,10 @@ def test_the_beat_job_emails_each_report_once_to_the_payout_recipients(
 def test_the_beat_job_claims_a_day_under_the_account_lock(organization, connected_account):
     """A report built meanwhile (another worker) makes the job skip the day."""
     now = datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
-    assert reports.daily_report_due(organization, now) == date(2026, 11, 26)
-    reports.daily_report_build(organization=organization, day=date(2026, 11, 26))
-    assert reports.daily_report_due(organization, now) is None
-    assert reports.daily_reports_build_due(now=now) == []
+    assert reports_services.daily_report_due(organization, now) == date(2026, 11, 26)
+    reports_services.daily_report_build(organization=organization, day=date(2026, 11, 26))
+    assert reports_services.daily_report_due(organization, now) is None
+    assert reports_services.daily_reports_build_due(now=now) == []
 
 
 # The Reports page --------------------------------------------------------------------------
@@ -347,7 +351,7 @@ def test_the_beat_job_claims_a_day_under_the_account_lock(organization, connecte
 @pytest.fixture
 def stored_report(organization, pay):
     pay(local(CHICAGO, 2026, 11, 26, 23, 30), 123_456)
-    return reports.daily_report_build(
+    return reports_services.daily_report_build(
         organization=organization,
         day=date(2026, 11, 26),
         now=datetime(2026, 11, 27, 12, 0, tzinfo=UTC),
@@ -432,8 +436,8 @@ def test_xlsx_download(manager_client, stored_report):
 
 def test_exports_never_carry_a_formula(organization, pay):
     pay(local(CHICAGO, 2026, 11, 26, 10, 0), description='=HYPERLINK("http://evil")')
-    report = reports.daily_report_build(organization=organization, day=date(2026, 11, 26))
-    rows = list(csv.reader(io.StringIO(reports.report_csv(report))))
+    report = reports_services.daily_report_build(organization=organization, day=date(2026, 11, 26))
+    rows = list(csv.reader(io.StringIO(reports_export.report_csv(report))))
     description = rows[0].index("Description")
     assert rows[1][description].startswith("'=")
 
@@ -463,7 +467,7 @@ def two_teams_report(organization, pay, ticket):
         for n, amount in enumerate((20_000, 30_000))
     ]
     refund(hidden[0], local(CHICAGO, 2026, 11, 26, 14, 0))
-    report = reports.daily_report_build(organization=organization, day=date(2026, 11, 26))
+    report = reports_services.daily_report_build(organization=organization, day=date(2026, 11, 26))
     return report, hidden
 
 

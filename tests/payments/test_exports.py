@@ -12,7 +12,7 @@ import pytest
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from payments.exports import decimal_string
+from payments.ledger.export import decimal_string
 from payments.models import PaymentRequest
 from tests.payments.payments_tab import payment_row
 

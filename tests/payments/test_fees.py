@@ -160,7 +160,7 @@ def test_parse_amount_refuses_other_scripts_digits_with_a_sentence(typed):
 
 
 def test_search_reads_no_other_scripts_digits_as_an_amount_or_number():
-    from payments.selectors import _AMOUNT, _DISPLAY_NUMBER
+    from payments.ledger.selectors import _AMOUNT, _DISPLAY_NUMBER
 
     assert _AMOUNT.match("\u0661\u0662\u0663") is None and _AMOUNT.match("123")
     assert _DISPLAY_NUMBER.match("R-\u0661\u0662\u0663") is None and _DISPLAY_NUMBER.match(

@@ -14,9 +14,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from payments import handlers, services
+from payments.connect import handlers as connect_handlers
 from payments.models import ConnectedAccount, Payout, PayoutNotification, WebhookEvent
-from payments.tasks import webhook_event_process_task
+from payments.webhooks import pipeline as webhooks_pipeline
+from payments.webhooks import registry as webhooks_registry
+from payments.webhooks.tasks import webhook_event_process_task
 from teams.models import AuditLog
 from tests.factories import UserFactory
 from tests.payments import stripe_fixtures as sf
@@ -404,7 +406,7 @@ def test_payout_of_an_unknown_account_is_not_recorded(connected_account, deliver
 
 
 def _failing_once(monkeypatch, event_type="account.updated"):
-    real = handlers.HANDLERS[event_type]
+    real = webhooks_registry.HANDLERS[event_type]
     calls = []
 
     def flaky(event):
@@ -413,7 +415,7 @@ def _failing_once(monkeypatch, event_type="account.updated"):
             raise RuntimeError("could not serialize access due to concurrent update")
         real(event)
 
-    monkeypatch.setitem(handlers.HANDLERS, event_type, flaky)
+    monkeypatch.setitem(webhooks_registry.HANDLERS, event_type, flaky)
     return calls
 
 
@@ -424,7 +426,7 @@ def _always_failing(monkeypatch, event_type="account.updated"):
         calls.append(event.pk)
         raise RuntimeError("Stripe sent a field we cannot read")
 
-    monkeypatch.setitem(handlers.HANDLERS, event_type, broken)
+    monkeypatch.setitem(webhooks_registry.HANDLERS, event_type, broken)
     return calls
 
 
@@ -450,17 +452,17 @@ def test_handler_that_raises_then_succeeds_on_retry_ends_processed(
 
 
 def test_handler_failure_rolls_back_its_writes(lakeside_account, store_event, monkeypatch, later):
-    real = handlers.HANDLERS["account.updated"]
+    real = webhooks_registry.HANDLERS["account.updated"]
 
     def half_done(event):
         real(event)  # writes the account, then fails
         raise RuntimeError("failed after writing")
 
-    monkeypatch.setitem(handlers.HANDLERS, "account.updated", half_done)
+    monkeypatch.setitem(webhooks_registry.HANDLERS, "account.updated", half_done)
     stored = store_event(_account_event(lakeside_account, later(), complete=True))
 
-    with pytest.raises(services.HandlerFailed):
-        services.webhook_event_process(event_id=stored.pk)
+    with pytest.raises(webhooks_pipeline.HandlerFailed):
+        webhooks_pipeline.webhook_event_process(event_id=stored.pk)
 
     assert ConnectedAccount.objects.get().status == ConnectedAccount.Status.ONBOARDING
     stored.refresh_from_db()
@@ -483,7 +485,9 @@ def failed_event(lakeside_account, store_event, monkeypatch, eager_retries, late
     assert result.get() == "failed"
     assert len(calls) == webhook_event_process_task.max_retries + 1
     stored.refresh_from_db()
-    monkeypatch.setitem(handlers.HANDLERS, "account.updated", handlers.account_updated)
+    monkeypatch.setitem(
+        webhooks_registry.HANDLERS, "account.updated", connect_handlers.account_updated
+    )
     return stored
 
 
@@ -565,7 +569,7 @@ def test_admin_replay_action_replays_the_selected_failed_events(
 
 def test_processing_a_processed_event_again_is_skipped(lakeside_account, deliver, later):
     stored = deliver(_account_event(lakeside_account, later(), complete=True))
-    assert services.webhook_event_process(event_id=stored.pk) == "skipped"
+    assert webhooks_pipeline.webhook_event_process(event_id=stored.pk) == "skipped"
     stored.refresh_from_db()
     assert stored.attempts == 1
 
@@ -583,7 +587,7 @@ def test_webhook_event_process_two_workers_racing_run_the_handler_once(monkeypat
             calls.append(event.pk)
         time.sleep(0.5)
 
-    monkeypatch.setitem(handlers.HANDLERS, "account.updated", slow)
+    monkeypatch.setitem(webhooks_registry.HANDLERS, "account.updated", slow)
     evt = sf.event("account.updated", sf.account())
     stored = WebhookEvent.objects.create(
         stripe_id=evt["id"],
@@ -600,7 +604,7 @@ def test_webhook_event_process_two_workers_racing_run_the_handler_once(monkeypat
     def worker():
         try:
             start.wait(timeout=5)
-            results.append(services.webhook_event_process(event_id=stored.pk))
+            results.append(webhooks_pipeline.webhook_event_process(event_id=stored.pk))
         except BaseException as exc:  # surfaced below
             errors.append(exc)
         finally:

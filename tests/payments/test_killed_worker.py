@@ -18,8 +18,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from payments import services
 from payments.models import WebhookEvent
+from payments.webhooks import pipeline as webhooks_pipeline
 from tests.helpers import wait_for
 from tests.payments import stripe_fixtures as sf
 from tests.redis_server import product_on
@@ -30,7 +30,7 @@ WORKER = """
 import os, sys, time
 import django
 django.setup()
-from payments import handlers
+from payments.webhooks.registry import HANDLERS
 from expertconnect.celery import app
 
 def handler(event):
@@ -39,7 +39,7 @@ def handler(event):
     if os.environ["MODE"] == "hang":
         time.sleep(600)
 
-handlers.HANDLERS["account.updated"] = handler
+HANDLERS["account.updated"] = handler
 app.conf.task_always_eager = False
 app.worker_main(["worker", "--pool=solo", "--loglevel=WARNING", "--without-heartbeat",
                  "--without-mingle", "--without-gossip", "--hostname", os.environ["MODE"] + "@%h"])
@@ -73,7 +73,7 @@ def test_an_event_of_a_worker_killed_mid_task_is_processed_once_by_another(own_r
     with product_on(own_redis):
         hung = start_worker("hang", own_redis.url, marks, log)
         try:
-            stored, _ = services.webhook_event_store(
+            stored, _ = webhooks_pipeline.webhook_event_store(
                 event=sf.event("account.updated", sf.account()), endpoint="connect"
             )
             assert wait_for(lambda: marks.read_text().strip(), 30), log.read_text()
@@ -90,13 +90,13 @@ def test_an_event_of_a_worker_killed_mid_task_is_processed_once_by_another(own_r
         try:
             if os.environ.get("KILLED_WORKER_REAL_CLOCK"):  # the manual measurement
                 # The beat's sweep every 60 s on the real clock, as in production.
-                while services.webhook_events_dispatch() == 0:
+                while webhooks_pipeline.webhook_events_dispatch() == 0:
                     time.sleep(60)
                 print(f"queued again {timezone.now() - claimed_at} after the claim")
             else:
                 # The beat's sweep, run DISPATCH_STALE after the claim.
-                sweep_at = claimed_at + services.DISPATCH_STALE + timedelta(seconds=1)
-                assert services.webhook_events_dispatch(now=sweep_at) == 1
+                sweep_at = claimed_at + webhooks_pipeline.DISPATCH_STALE + timedelta(seconds=1)
+                assert webhooks_pipeline.webhook_events_dispatch(now=sweep_at) == 1
 
             def processed() -> bool:
                 stored.refresh_from_db()

@@ -17,8 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import sms
-from payments import services, stripe_api
+from payments import gateway
+from payments.gateway import STRIPE_FAILED, GatewayError
 from payments.models import DuplicateCharge, PaymentRequest, Refund
+from payments.requests import checkout as requests_checkout
 from teams.models import AuditLog
 from tests.payments import stripe_fixtures as sf
 from tests.payments.conftest import REAL_KEYS
@@ -105,7 +107,9 @@ def test_a_press_of_pay_while_the_request_is_being_cancelled_opens_no_session(
 
     def cancel():
         try:
-            services.payment_request_cancel(request=payment_request, actor=advisor_membership.user)
+            requests_checkout.payment_request_cancel(
+                request=payment_request, actor=advisor_membership.user
+            )
         finally:
             connection.close()
 
@@ -180,18 +184,18 @@ def test_a_refused_session_uses_up_its_attempt_so_a_retry_sends_a_new_key(
     payment_request, real_keys, stripe_http
 ):
     stripe_http.add(responses.POST, SESSIONS, status=500, json={})
-    with pytest.raises(services.stripe_api.GatewayError) as failed:
-        services.payment_request_checkout(
+    with pytest.raises(GatewayError) as failed:
+        requests_checkout.payment_request_checkout(
             request=payment_request, success_url="https://s", cancel_url="https://c"
         )
-    assert failed.value.message == services.stripe_api.STRIPE_FAILED
+    assert failed.value.message == STRIPE_FAILED
     stripe_http.replace(
         responses.POST,
         SESSIONS,
         json=sf.stripe_object("checkout.session", id="cs_test_2", url="https://checkout/2"),
     )
     assert (
-        services.payment_request_checkout(
+        requests_checkout.payment_request_checkout(
             request=payment_request, success_url="https://s", cancel_url="https://c"
         )
         == "https://checkout/2"
@@ -335,7 +339,7 @@ def test_a_duplicate_refund_stripe_keeps_refusing_is_shown_failed(
     )
     duplicate = DuplicateCharge.objects.get()
     assert duplicate.status == DuplicateCharge.Status.REFUND_FAILED
-    assert duplicate.failure_reason == stripe_api.BALANCE_LOW
+    assert duplicate.failure_reason == gateway.BALANCE_LOW
     assert events(paid_once, "duplicate_refund_failed") == 1
 
 
@@ -410,7 +414,7 @@ def test_a_success_page_read_after_another_payment_records_a_duplicate_not_its_c
     )
     second = session(paid_once, id="cs_test_a2", payment_intent=intent)
 
-    services.payment_request_sync_session(request=stale, session=second)
+    requests_checkout.payment_request_sync_session(request=stale, session=second)
 
     paid_once.refresh_from_db()
     assert (paid_once.payment_intent_id, paid_once.charge_id) == ("pi_test_1", "ch_test_1")

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from payments import selectors, services
+from payments.ledger import selectors as ledger_selectors
+from payments.ledger import services as ledger_services
 from payments.models import PaymentRequest
+from payments.requests import services as requests_services
 from teams.models import AuditLog
 from teams.roles import Role
 from tests.factories import MembershipFactory, TeamFactory
@@ -172,7 +174,7 @@ def test_a_payment_at_2330_local_belongs_to_that_local_day(admin_client, ticket)
     ("day", "hours"), [((2026, 3, 8), 23), ((2026, 11, 1), 25), ((2026, 7, 1), 24)]
 )
 def test_dst_days_are_as_long_as_their_clocks_say(admin_client, ticket, day, hours):
-    start, end = selectors.local_day_bounds(
+    start, end = ledger_selectors.local_day_bounds(
         datetime(*day).date(), datetime(*day).date(), "America/Chicago"
     )
     assert end - start == timedelta(hours=hours)
@@ -223,11 +225,11 @@ def test_search_finds_the_payment(admin_client, ticket, other_team_ticket, query
 
 
 def test_amount_search_is_exact_to_the_cent():
-    assert selectors.parse_search_amount("1,234.56") == 123_456
-    assert selectors.parse_search_amount("1234.5") == 123_450
-    assert selectors.parse_search_amount("75") == 7_500
-    assert selectors.parse_search_amount("1,23.45") is None
-    assert selectors.parse_search_amount("12.345") is None
+    assert ledger_selectors.parse_search_amount("1,234.56") == 123_456
+    assert ledger_selectors.parse_search_amount("1234.5") == 123_450
+    assert ledger_selectors.parse_search_amount("75") == 7_500
+    assert ledger_selectors.parse_search_amount("1,23.45") is None
+    assert ledger_selectors.parse_search_amount("12.345") is None
 
 
 # Totals -----------------------------------------------------------------------------------
@@ -265,7 +267,7 @@ def test_totals_follow_the_filters(admin_client, ticket):
 def test_totals_are_one_query(django_assert_num_queries, ticket):
     payment_row(ticket, at=timezone.now())
     with django_assert_num_queries(1):
-        selectors.payments_totals(PaymentRequest.objects.all())
+        ledger_selectors.payments_totals(PaymentRequest.objects.all())
 
 
 def test_totals_are_read_from_the_cache_until_a_payment_of_the_organization_changes(
@@ -308,7 +310,7 @@ def test_a_search_is_a_union_of_lookups_the_trigram_indexes_serve(ticket):
     payments): customers by name or number, the payment's own columns; no OR across tables."""
     from django.db import connection
 
-    from payments.selectors import PaymentFilters, payments_filter
+    from payments.ledger.selectors import PaymentFilters, payments_filter
 
     organization = ticket.organization
     queryset = payments_filter(
@@ -410,7 +412,9 @@ def test_table_part_refreshes_in_place_with_the_filters(admin_client, ticket):
 
 @pytest.fixture
 def paid_request(payment_request):
-    services.payment_request_mark_paid(request=payment_request, payment_intent_id="pi_test_1")
+    requests_services.payment_request_mark_paid(
+        request=payment_request, payment_intent_id="pi_test_1"
+    )
     payment_request.refresh_from_db()
     return payment_request
 
@@ -470,7 +474,9 @@ def test_posting_twice_or_an_unpaid_request_is_refused(
 
     unpaid = make_request(amount_cents=5_000)
     with pytest.raises(Exception, match="Only a payment"):
-        services.payment_post_to_dbs(payment=unpaid, actor=admin_membership.user, reference="X")
+        ledger_services.payment_post_to_dbs(
+            payment=unpaid, actor=admin_membership.user, reference="X"
+        )
     assert admin_client.post(f"{URL}{paid_request.pk}/post/", {"reference": " "}).status_code == 422
 
 

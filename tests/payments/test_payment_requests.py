@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import sms
-from payments import services
 from payments.models import ConnectedAccount, PaymentRequest
+from payments.requests import checkout as requests_checkout
+from payments.requests import services as requests_services
 from teams.models import AuditLog
 from teams.roles import Role
 from tests.factories import MembershipFactory, TeamFactory
@@ -86,7 +87,7 @@ def test_an_opted_out_customer_gets_no_text_but_a_request_with_a_link(
 
 def test_no_request_before_stripe_is_connected(lakeside_account, ticket, advisor_membership):
     with pytest.raises(ValidationError):
-        services.payment_request_create(
+        requests_services.payment_request_create(
             ticket=ticket, actor=advisor_membership.user, amount_cents=1000, description="Oil"
         )
     assert not PaymentRequest.objects.exists()
@@ -97,7 +98,7 @@ def test_resend_texts_the_same_link_again(
 ):
     created = make_request(send=True)
     with django_capture_on_commit_callbacks(execute=True):
-        services.payment_request_resend(request=created, actor=advisor_membership.user)
+        requests_services.payment_request_resend(request=created, actor=advisor_membership.user)
     first, second = sms.outbox
     assert first.body == second.body
     assert TimelineEntry.objects.filter(ticket=ticket, event="payment_request.resent").count() == 1
@@ -105,31 +106,31 @@ def test_resend_texts_the_same_link_again(
 
 def test_cancel_then_nothing_more(make_request, advisor_membership):
     created = make_request()
-    services.payment_request_cancel(request=created, actor=advisor_membership.user)
+    requests_checkout.payment_request_cancel(request=created, actor=advisor_membership.user)
     created.refresh_from_db()
     assert created.status == PaymentRequest.Status.CANCELLED
     with pytest.raises(ValidationError):
-        services.payment_request_cancel(request=created, actor=advisor_membership.user)
+        requests_checkout.payment_request_cancel(request=created, actor=advisor_membership.user)
     with pytest.raises(ValidationError):
-        services.payment_request_resend(request=created, actor=advisor_membership.user)
+        requests_services.payment_request_resend(request=created, actor=advisor_membership.user)
     with pytest.raises(ValidationError):
-        services.payment_request_checkout(request=created, success_url="x", cancel_url="y")
+        requests_checkout.payment_request_checkout(request=created, success_url="x", cancel_url="y")
 
 
 def test_cancel_closes_the_open_checkout_session(
     make_request, advisor_membership, django_capture_on_commit_callbacks
 ):
-    from payments.stripe_api import DemoGateway
+    from payments.gateway.demo.gateway import DemoGateway
 
     created = make_request()
     with django_capture_on_commit_callbacks(execute=False):
-        services.payment_request_checkout(
+        requests_checkout.payment_request_checkout(
             request=created, success_url="http://testserver/s", cancel_url="http://testserver/c"
         )
     created.refresh_from_db()
     session_id = created.checkout_session_id
     with django_capture_on_commit_callbacks(execute=False):
-        services.payment_request_cancel(request=created, actor=advisor_membership.user)
+        requests_checkout.payment_request_cancel(request=created, actor=advisor_membership.user)
     assert DemoGateway().retrieve_checkout_session(session_id)["status"] == "expired"
     with django_capture_on_commit_callbacks(execute=False):
         result = DemoGateway().pay_checkout(session_id, card_number="4242 4242 4242 4242")
@@ -283,7 +284,7 @@ def test_cancel_and_resend_through_the_panel(
 def test_the_service_refuses_a_non_member_too(connected_account, ticket, organization):
     outsider = MembershipFactory(organization=organization, role=Role.ADVISOR)
     with pytest.raises(PermissionDenied):
-        services.payment_request_create(
+        requests_services.payment_request_create(
             ticket=ticket, actor=outsider.user, amount_cents=1000, description="x"
         )
 
@@ -311,7 +312,7 @@ def test_checkout_session_parameters_sent_to_stripe(
     account = ConnectedAccount.objects.get(
         organization_id=payment_request.organization_id
     ).stripe_account_id
-    url = services.payment_request_checkout(
+    url = requests_checkout.payment_request_checkout(
         request=payment_request,
         success_url="https://pay.example/p/t/success/?session_id={CHECKOUT_SESSION_ID}",
         cancel_url="https://pay.example/p/t/cancel/",
@@ -363,10 +364,10 @@ def test_an_open_session_is_reused_and_an_expired_one_replaced(
             expires_at=now + 82800,
         ),
     )
-    first = services.payment_request_checkout(
+    first = requests_checkout.payment_request_checkout(
         request=payment_request, success_url="https://s", cancel_url="https://c"
     )
-    again = services.payment_request_checkout(
+    again = requests_checkout.payment_request_checkout(
         request=payment_request, success_url="https://s", cancel_url="https://c"
     )
     assert first == again
@@ -387,7 +388,7 @@ def test_an_open_session_is_reused_and_an_expired_one_replaced(
             expires_at=now + 82800,
         ),
     )
-    renewed = services.payment_request_checkout(
+    renewed = requests_checkout.payment_request_checkout(
         request=payment_request, success_url="https://s", cancel_url="https://c"
     )
     assert renewed.endswith("cs_test_2")
@@ -398,7 +399,7 @@ def test_an_open_session_is_reused_and_an_expired_one_replaced(
 
 
 def test_a_stripe_refusal_creates_no_session(payment_request, real_keys, stripe_http):
-    from payments.stripe_api import GatewayError
+    from payments.gateway import GatewayError
 
     stripe_http.add(
         responses.POST,
@@ -407,7 +408,7 @@ def test_a_stripe_refusal_creates_no_session(payment_request, real_keys, stripe_
         status=400,
     )
     with pytest.raises(GatewayError):
-        services.payment_request_checkout(
+        requests_checkout.payment_request_checkout(
             request=payment_request, success_url="https://s", cancel_url="https://c"
         )
     payment_request.refresh_from_db()

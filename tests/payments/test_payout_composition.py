@@ -10,10 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from payments import services
+from payments.gateway.demo import tasks as gateway_demo_tasks
+from payments.gateway.demo.gateway import DEMO_CARD_SUCCESS, DemoGateway
 from payments.models import ConnectedAccount, PaymentRequest, Payout, PayoutLine
-from payments.payout_sync import payout_composition_sync
-from payments.stripe_api import DEMO_CARD_SUCCESS, DemoGateway
+from payments.payouts.services import payout_composition_sync
+from payments.requests import checkout as requests_checkout
+from payments.webhooks import pipeline as webhooks_pipeline
 from tests.factories import PASSWORD
 from tests.payments import stripe_fixtures as sf
 
@@ -210,10 +212,11 @@ def test_a_paid_payout_event_queues_the_sync_on_commit(
 
 @pytest.fixture
 def demo_events(monkeypatch):
-    from payments import tasks
 
     sent: list[dict] = []
-    monkeypatch.setattr(tasks.demo_deliver_event, "delay", lambda url, event: sent.append(event))
+    monkeypatch.setattr(
+        gateway_demo_tasks.demo_deliver_event, "delay", lambda url, event: sent.append(event)
+    )
     return sent
 
 
@@ -222,13 +225,13 @@ def process(sent: list[dict], django_capture_on_commit_callbacks) -> None:
         event = sent.pop(0)
         endpoint = "connect" if event.get("account") else "platform"
         with django_capture_on_commit_callbacks(execute=True):
-            stored, _new = services.webhook_event_store(event=event, endpoint=endpoint)
-            services.webhook_event_process(event_id=stored.pk)
+            stored, _new = webhooks_pipeline.webhook_event_store(event=event, endpoint=endpoint)
+            webhooks_pipeline.webhook_event_process(event_id=stored.pk)
 
 
 def pay(payment: PaymentRequest, sent, django_capture_on_commit_callbacks) -> PaymentRequest:
     with django_capture_on_commit_callbacks(execute=True):
-        services.payment_request_checkout(
+        requests_checkout.payment_request_checkout(
             request=payment, success_url="http://testserver/s", cancel_url="http://testserver/c"
         )
     payment.refresh_from_db()

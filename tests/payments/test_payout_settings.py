@@ -20,10 +20,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from payments import services, stripe_api
-from payments.forms import StatementDescriptorForm, statement_descriptor_errors
+from payments import gateway
+from payments.connect import services as connect_services
+from payments.connect.forms import StatementDescriptorForm, statement_descriptor_errors
+from payments.gateway import GatewayError
+from payments.gateway import stripe as gateway_stripe
+from payments.gateway.demo.gateway import DemoGateway
 from payments.models import ConnectedAccount, DemoStripeAccount, Payout
-from payments.stripe_api import DemoGateway, GatewayError
 from teams.models import AuditLog
 from teams.roles import Role
 from tests.factories import PASSWORD, MembershipFactory
@@ -46,11 +49,11 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe_objects
 def connect(organization, actor, django_capture_on_commit_callbacks) -> ConnectedAccount:
     """A connected account made as the app makes one: start, demo onboarding, read back."""
     with django_capture_on_commit_callbacks(execute=False):
-        account = services.connected_account_start(organization=organization, actor=actor)
+        account = connect_services.connected_account_start(organization=organization, actor=actor)
         DemoGateway().complete_onboarding(
             account.stripe_account_id, business_name=organization.name, finish=True
         )
-        account = services.connected_account_refresh(account=account)
+        account = connect_services.connected_account_refresh(account=account)
     assert account.status == ConnectedAccount.Status.CONNECTED
     return account
 
@@ -106,7 +109,7 @@ def admin(client, admin_membership):
 
 
 def test_schedule_update_changes_stripe_and_our_row(account, admin_membership):
-    updated = services.payout_schedule_update(
+    updated = connect_services.payout_schedule_update(
         account=account,
         actor=admin_membership.user,
         interval="weekly",
@@ -131,14 +134,16 @@ def test_schedule_update_changes_stripe_and_our_row(account, admin_membership):
 
 
 def test_monthly_and_manual_schedules_are_read_back(account, admin_membership):
-    services.payout_schedule_update(
+    connect_services.payout_schedule_update(
         account=account, actor=admin_membership.user, interval="monthly", monthly_anchor=31
     )
     account.refresh_from_db()
     assert (account.payout_interval, account.payout_monthly_anchor) == ("monthly", 31)
     assert account.payout_weekly_anchor == ""
 
-    services.payout_schedule_update(account=account, actor=admin_membership.user, interval="manual")
+    connect_services.payout_schedule_update(
+        account=account, actor=admin_membership.user, interval="manual"
+    )
     account.refresh_from_db()
     assert account.payout_interval == "manual"
     assert account.payout_monthly_anchor is None
@@ -159,7 +164,7 @@ def test_switching_to_manual_drops_the_delay_left_in_the_form(
 
 
 def test_a_blank_delay_asks_stripe_for_its_minimum(account, admin_membership):
-    services.payout_schedule_update(
+    connect_services.payout_schedule_update(
         account=account, actor=admin_membership.user, interval="daily", delay_days=None
     )
     account.refresh_from_db()
@@ -176,9 +181,11 @@ def test_each_update_has_its_own_idempotency_key(account, admin_membership, monk
 
     monkeypatch.setattr(DemoGateway, "update_account", spy)
     user = admin_membership.user
-    services.payout_schedule_update(account=account, actor=user, interval="daily")
-    services.payout_schedule_update(account=account, actor=user, interval="daily")
-    services.statement_descriptor_update(account=account, actor=user, descriptor="LAKESIDE AUTO")
+    connect_services.payout_schedule_update(account=account, actor=user, interval="daily")
+    connect_services.payout_schedule_update(account=account, actor=user, interval="daily")
+    connect_services.statement_descriptor_update(
+        account=account, actor=user, descriptor="LAKESIDE AUTO"
+    )
 
     assert len(set(keys)) == 3
     assert keys[0].startswith(f"account-{account.pk}-settings-1-")
@@ -202,11 +209,15 @@ def test_refused_update_keeps_the_version_and_a_corrected_one_gets_a_new_key(
     monkeypatch.setattr(DemoGateway, "update_account", refuse_first)
     user = admin_membership.user
     with pytest.raises(GatewayError):
-        services.statement_descriptor_update(account=account, actor=user, descriptor="FIRST TRY")
+        connect_services.statement_descriptor_update(
+            account=account, actor=user, descriptor="FIRST TRY"
+        )
     account.refresh_from_db()
     assert account.settings_version == 0
 
-    services.statement_descriptor_update(account=account, actor=user, descriptor="SECOND TRY")
+    connect_services.statement_descriptor_update(
+        account=account, actor=user, descriptor="SECOND TRY"
+    )
     # Stripe keeps even an error under its key: the corrected request must not reuse it.
     assert keys[0] != keys[1]
     assert keys[1].startswith(f"account-{account.pk}-settings-1-")
@@ -216,7 +227,7 @@ def test_recipients_set_records_who_was_added_and_removed(
     account, admin_membership, manager_membership, advisor_membership
 ):
     user = admin_membership.user
-    services.payout_recipients_set(
+    connect_services.payout_recipients_set(
         account=account, actor=user, members=[admin_membership, manager_membership]
     )
     assert set(account.payout_recipients.all()) == {admin_membership, manager_membership}
@@ -226,7 +237,7 @@ def test_recipients_set_records_who_was_added_and_removed(
         "removed": [],
     }
 
-    services.payout_recipients_set(
+    connect_services.payout_recipients_set(
         account=account, actor=user, members=[manager_membership, advisor_membership]
     )
     assert set(account.payout_recipients.all()) == {manager_membership, advisor_membership}
@@ -237,7 +248,7 @@ def test_recipients_set_records_who_was_added_and_removed(
     }
 
     # The same choice again changes nothing and records nothing.
-    services.payout_recipients_set(
+    connect_services.payout_recipients_set(
         account=account, actor=user, members=[manager_membership, advisor_membership]
     )
     assert AuditLog.objects.filter(action="payouts.recipients_changed").count() == 2
@@ -249,7 +260,7 @@ def test_recipients_must_be_members_of_the_organization(
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.payout_recipients_set(
+        connect_services.payout_recipients_set(
             account=account, actor=admin_membership.user, members=[outsider_membership]
         )
     assert account.payout_recipients.count() == 0
@@ -569,7 +580,7 @@ def test_unfinished_onboarding_is_not_connected(
     admin, organization, admin_membership, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        account = services.connected_account_start(
+        account = connect_services.connected_account_start(
             organization=organization, actor=admin_membership.user
         )
     assert account.status == ConnectedAccount.Status.ONBOARDING
@@ -616,7 +627,7 @@ def real_stripe(settings, account):
     """Switch the app to the real gateway, with Stripe's API behind ``responses``."""
     settings.STRIPE_SECRET_KEY = "sk_test_123"
     settings.PAYMENT_GATEWAY = "stripe"
-    assert not stripe_api.demo_mode()
+    assert not gateway.demo_mode()
     with responses.RequestsMock() as mock:
         yield mock
 
@@ -634,7 +645,7 @@ def test_schedule_update_sends_stripes_parameters(real_stripe, admin_membership,
         url, json=stripe_account_json(account.stripe_account_id, payouts__schedule=schedule)
     )
 
-    services.payout_schedule_update(
+    connect_services.payout_schedule_update(
         account=account,
         actor=admin_membership.user,
         interval="weekly",
@@ -646,7 +657,7 @@ def test_schedule_update_sends_stripes_parameters(real_stripe, admin_membership,
     assert call.request.method == "POST"
     assert call.request.headers["Authorization"] == "Bearer sk_test_123"
     assert call.request.headers["Idempotency-Key"].startswith(f"account-{account.pk}-settings-1-")
-    assert call.request.headers["Stripe-Version"] == stripe_api.API_VERSION
+    assert call.request.headers["Stripe-Version"] == gateway_stripe.API_VERSION
     assert form_body(call) == {
         "settings[payouts][schedule][interval]": ["weekly"],
         "settings[payouts][schedule][weekly_anchor]": ["friday"],
@@ -667,7 +678,7 @@ def test_descriptor_update_sends_stripes_parameters(real_stripe, admin_membershi
         ),
     )
 
-    services.statement_descriptor_update(
+    connect_services.statement_descriptor_update(
         account=account, actor=admin_membership.user, descriptor="LAKESIDE AUTO"
     )
 

@@ -12,10 +12,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import services
+from payments.gateway.demo.gateway import DemoGateway
 from payments.models import PaymentRequest
-from payments.public_views import GUESS_LIMIT, LINK_LIMIT
-from payments.stripe_api import DemoGateway
+from payments.requests import checkout as requests_checkout
+from payments.requests import public as requests_public
+from payments.requests import services as requests_services
+from payments.requests.public import GUESS_LIMIT, LINK_LIMIT
 from tickets.models import TimelineEntry
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -105,7 +107,7 @@ def test_an_expired_session_is_renewed_on_pay(
 def test_a_cancelled_request_says_so_and_cannot_be_paid(
     client, payment_request, advisor_membership
 ):
-    services.payment_request_cancel(request=payment_request, actor=advisor_membership.user)
+    requests_checkout.payment_request_cancel(request=payment_request, actor=advisor_membership.user)
     response = client.get(page(payment_request.token))
     assert b"This payment request was cancelled" in response.content
     assert b'id="pay-button"' not in response.content
@@ -182,9 +184,8 @@ def test_cancel_page_returns_to_the_request(client, payment_request):
 @pytest.fixture
 def one_minute(monkeypatch):
     """The limits count per minute: these tests run inside one, whatever the clock says."""
-    from payments import public_views
 
-    monkeypatch.setattr(public_views, "_minute", lambda: 29_000_000)
+    monkeypatch.setattr(requests_public, "_minute", lambda: 29_000_000)
 
 
 def test_too_many_requests_on_one_link_from_one_client_get_429(one_minute, client, payment_request):
@@ -266,7 +267,7 @@ def test_an_expired_demo_checkout_says_so(
     with django_capture_on_commit_callbacks(execute=False):
         checkout = client.post(page(payment_request.token, "payment_public_pay"))["Location"]
     real = time_module.time
-    monkeypatch.setattr("payments.stripe_api.time.time", lambda: real() + 24 * 3600)
+    monkeypatch.setattr("payments.gateway.demo.gateway.time.time", lambda: real() + 24 * 3600)
     with django_capture_on_commit_callbacks(execute=False):
         response = client.get(path_of(checkout))
     assert response.status_code == 410
@@ -285,7 +286,7 @@ def live_site(transactional_db, live_server, settings):
 def test_demo_end_to_end_pays_with_4242(
     live_site, organization, admin_membership, advisor_membership, service_team
 ):
-    from payments.services import connected_account_refresh, connected_account_start
+    from payments.connect.services import connected_account_refresh, connected_account_start
     from tickets.services import customer_get_or_create, ticket_open
 
     account = connected_account_start(organization=organization, actor=admin_membership.user)
@@ -297,7 +298,7 @@ def test_demo_end_to_end_pays_with_4242(
         organization=organization, name="Dana", mobile_phone="+13125550143"
     )
     ticket = ticket_open(organization=organization, team=service_team, customer=customer)
-    created = services.payment_request_create(
+    created = requests_services.payment_request_create(
         ticket=ticket,
         actor=advisor_membership.user,
         amount_cents=123_456,

@@ -15,9 +15,9 @@ from django.utils import timezone
 from accounts import sms
 from accounts.models import SmsMessage
 from expertconnect.celery import app
-from payments import handlers
 from payments.models import PaymentRequest, WebhookEvent
-from payments.services import webhook_events_dispatch
+from payments.webhooks import registry as webhooks_registry
+from payments.webhooks.pipeline import webhook_events_dispatch
 from tests.helpers import wait_for
 from tests.payments import stripe_fixtures as sf
 from tests.payments.test_payment_requests import post_request
@@ -29,7 +29,7 @@ PAYMENTS_URL = "/o/lakeside/payments/"
 @pytest.fixture(autouse=True)
 def _no_demo_deliveries(monkeypatch):
     """The demo gateway posts its events to a server these tests do not run."""
-    from payments.tasks import demo_deliver_event
+    from payments.gateway.demo.tasks import demo_deliver_event
 
     monkeypatch.setattr(demo_deliver_event, "delay", lambda *args, **kwargs: None)
 
@@ -47,7 +47,7 @@ def test_with_redis_down_every_page_works_and_the_sweeps_catch_up_once_it_is_bac
 ):
     processed = []
     monkeypatch.setitem(
-        handlers.HANDLERS, "account.updated", lambda event: processed.append(event.pk)
+        webhooks_registry.HANDLERS, "account.updated", lambda event: processed.append(event.pk)
     )
     with product_on(own_redis):
         own_redis.stop()

@@ -12,9 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.template.loader import render_to_string
 
-from payments import refunds, services
+from payments.gateway import GatewayError, webhook_secret
+from payments.gateway.demo import tasks as gateway_demo_tasks
+from payments.gateway.demo.gateway import DEMO_CARD_SUCCESS, DemoGateway
 from payments.models import PaymentRequest, Refund
-from payments.stripe_api import DEMO_CARD_SUCCESS, DemoGateway, GatewayError, webhook_secret
+from payments.refunds import services as refunds_services
+from payments.requests import checkout as requests_checkout
+from payments.webhooks import pipeline as webhooks_pipeline
 from teams.models import AuditLog
 from teams.roles import Capability, Role
 from tests.factories import PASSWORD, MembershipFactory, TeamFactory
@@ -115,7 +119,7 @@ def test_the_exact_refund_parameters_sent_to_stripe(
     settings.REFUND_APPLICATION_FEE = fee_returned
     stripe_http.add(responses.POST, f"{sf.API}/v1/refunds", json=refund_answer())
 
-    refund = refunds.refund_request(payment=paid, actor=manager_membership.user)
+    refund = refunds_services.refund_request(payment=paid, actor=manager_membership.user)
 
     [call] = stripe_http.calls
     sent = {k: v[0] for k, v in parse_qs(call.request.body, keep_blank_values=True).items()}
@@ -153,17 +157,17 @@ def test_a_stripe_refusal_fails_the_refund_with_the_reason_and_allows_another(
         json=sf.error_body("Insufficient funds in Stripe account.", code="balance_insufficient"),
     )
     with pytest.raises(GatewayError):
-        refunds.refund_request(payment=paid, actor=manager_membership.user)
+        refunds_services.refund_request(payment=paid, actor=manager_membership.user)
     failed = Refund.objects.get(payment=paid)
     assert failed.status == Refund.Status.FAILED
     assert "The Stripe balance is too low for this." in failed.failure_reason
     assert events(paid, "refund_failed") == 1
     paid.refresh_from_db()
     assert paid.status == PaymentRequest.Status.PAID
-    assert refunds.is_refundable(paid)
+    assert refunds_services.is_refundable(paid)
 
     stripe_http.replace(responses.POST, f"{sf.API}/v1/refunds", json=refund_answer())
-    again = refunds.refund_request(payment=paid, actor=manager_membership.user)
+    again = refunds_services.refund_request(payment=paid, actor=manager_membership.user)
     assert again.pk != failed.pk
     assert stripe_http.calls[-1].request.headers["Idempotency-Key"] == f"refund-{again.pk}"
 
@@ -173,13 +177,13 @@ def test_a_stripe_refusal_fails_the_refund_with_the_reason_and_allows_another(
     [
         ({"status": PaymentRequest.Status.OPEN}, "Only a paid payment"),
         ({"payment_intent_id": ""}, "Only a paid payment"),
-        ({"status": PaymentRequest.Status.REFUNDED}, refunds.ALREADY_REFUNDED),
+        ({"status": PaymentRequest.Status.REFUNDED}, refunds_services.ALREADY_REFUNDED),
     ],
 )
 def test_only_a_paid_payment_can_be_refunded(paid, manager_membership, change, message):
     PaymentRequest.objects.filter(pk=paid.pk).update(**change)
     with pytest.raises(ValidationError, match=message):
-        refunds.refund_request(payment=paid, actor=manager_membership.user)
+        refunds_services.refund_request(payment=paid, actor=manager_membership.user)
     assert not Refund.objects.exists()
 
 
@@ -198,20 +202,20 @@ def test_a_double_submission_refunds_once_and_tells_the_second(
     assert len(stripe_http.calls) == 1
     assert Refund.objects.filter(payment=paid).count() == 1
     assert "sent to Stripe" in first.content.decode()
-    assert refunds.IN_PROGRESS in second.content.decode()
+    assert refunds_services.IN_PROGRESS in second.content.decode()
 
 
 def test_a_refunded_payment_is_never_refunded_again(
     client, paid, manager_membership, real_keys, stripe_http
 ):
     stripe_http.add(responses.POST, f"{sf.API}/v1/refunds", json=refund_answer(status="succeeded"))
-    refunds.refund_request(payment=paid, actor=manager_membership.user)
+    refunds_services.refund_request(payment=paid, actor=manager_membership.user)
     sign_in(client, manager_membership)
     page = client.get(refund_url(paid))
     assert page.status_code == 409
-    assert refunds.ALREADY_REFUNDED in page.content.decode()
+    assert refunds_services.ALREADY_REFUNDED in page.content.decode()
     response = client.post(refund_url(paid), follow=True)
-    assert refunds.ALREADY_REFUNDED in response.content.decode()
+    assert refunds_services.ALREADY_REFUNDED in response.content.decode()
     assert len(stripe_http.calls) == 1
 
 
@@ -236,7 +240,7 @@ def test_two_managers_at_once_one_wins_the_other_is_told(
     def attempt(actor):
         try:
             barrier.wait(timeout=5)
-            outcomes.append(refunds.refund_request(payment=paid, actor=actor))
+            outcomes.append(refunds_services.refund_request(payment=paid, actor=actor))
         except ValidationError as exc:
             outcomes.append(exc)
         finally:
@@ -254,7 +258,7 @@ def test_two_managers_at_once_one_wins_the_other_is_told(
     won = [o for o in outcomes if isinstance(o, Refund)]
     told = [o for o in outcomes if isinstance(o, ValidationError)]
     assert (len(won), len(told)) == (1, 1)
-    assert told[0].messages == [refunds.IN_PROGRESS]
+    assert told[0].messages == [refunds_services.IN_PROGRESS]
     assert len(calls) == 1
     assert Refund.objects.filter(payment=paid).count() == 1
 
@@ -277,7 +281,7 @@ def test_the_database_refuses_a_second_live_refund(paid):
 @pytest.fixture
 def requested(paid, manager_membership, real_keys, stripe_http):
     stripe_http.add(responses.POST, f"{sf.API}/v1/refunds", json=refund_answer())
-    return refunds.refund_request(payment=paid, actor=manager_membership.user)
+    return refunds_services.refund_request(payment=paid, actor=manager_membership.user)
 
 
 def test_refund_failed_by_webhook_keeps_the_payment_paid_and_allows_a_retry(
@@ -297,7 +301,7 @@ def test_refund_failed_by_webhook_keeps_the_payment_paid_and_allows_a_retry(
     assert entry.data["reason"] == "The card has expired or was cancelled."
 
     stripe_http.replace(responses.POST, f"{sf.API}/v1/refunds", json=refund_answer(id="re_test_2"))
-    again = refunds.refund_request(payment=paid, actor=manager_membership.user)
+    again = refunds_services.refund_request(payment=paid, actor=manager_membership.user)
     assert again.stripe_refund_id == "re_test_2"
 
 
@@ -475,10 +479,11 @@ def test_the_slot_offers_refund_then_shows_progress(paid, requested):
 @pytest.fixture
 def demo_events(monkeypatch):
     """Events the demo gateway would POST to our endpoints after commit, kept here."""
-    from payments import tasks
 
     sent: list[dict] = []
-    monkeypatch.setattr(tasks.demo_deliver_event, "delay", lambda url, event: sent.append(event))
+    monkeypatch.setattr(
+        gateway_demo_tasks.demo_deliver_event, "delay", lambda url, event: sent.append(event)
+    )
     return sent
 
 
@@ -486,15 +491,15 @@ def process(sent: list[dict], django_capture_on_commit_callbacks) -> None:
     while sent:
         event = sent.pop(0)
         with django_capture_on_commit_callbacks(execute=False):
-            stored, _new = services.webhook_event_store(event=event, endpoint="platform")
-        services.webhook_event_process(event_id=stored.pk)
+            stored, _new = webhooks_pipeline.webhook_event_store(event=event, endpoint="platform")
+        webhooks_pipeline.webhook_event_process(event_id=stored.pk)
 
 
 def test_the_demo_gateway_refunds_end_to_end(
     client, payment_request, manager_membership, demo_events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.payment_request_checkout(
+        requests_checkout.payment_request_checkout(
             request=payment_request,
             success_url="http://testserver/s",
             cancel_url="http://testserver/c",

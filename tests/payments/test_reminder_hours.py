@@ -6,7 +6,7 @@ import pytest
 
 from accounts import sms
 from payments.models import PaymentRequest
-from payments.tasks import payment_reminders_send
+from payments.requests.tasks import payment_reminders_send
 from tickets.models import Customer, TimelineEntry
 
 # Nov 25, 2026 is standard time: 8 a.m. in Chicago is 14:00 UTC, in Vancouver 16:00 UTC.

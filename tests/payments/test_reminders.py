@@ -10,9 +10,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts import sms
-from payments import services, tasks
 from payments.models import ConnectedAccount, PaymentRequest
-from payments.tasks import payment_reminders_send, payment_reminders_send_batch
+from payments.requests import reminders as requests_reminders
+from payments.requests import tasks as requests_tasks
+from payments.requests.tasks import payment_reminders_send, payment_reminders_send_batch
 from teams.models import Organization
 from tickets.models import Customer, TimelineEntry
 
@@ -21,7 +22,7 @@ from tickets.models import Customer, TimelineEntry
 def _any_hour(monkeypatch):
     """These tests run at the clock's own time: the customer's hours never hold a reminder
     here (test_reminder_hours.py proves the hours)."""
-    monkeypatch.setattr(services, "automated_text_at", lambda *, now, **_: now)
+    monkeypatch.setattr(requests_reminders, "automated_text_at", lambda *, now, **_: now)
 
 
 def age(request, hours):
@@ -31,7 +32,7 @@ def age(request, hours):
 
 
 def due_ids():
-    return [pk for _created_at, pk in services.payment_reminders_due()]
+    return [pk for _created_at, pk in requests_reminders.payment_reminders_due()]
 
 
 def more_due_requests(like: PaymentRequest, n: int) -> list[int]:
@@ -115,7 +116,7 @@ def test_two_workers_at_once_send_one_reminder(webhook_sink, payment_request):
     def worker():
         barrier.wait()
         try:
-            results.append(services.payment_reminder_send(request_id=payment_request.pk))
+            results.append(requests_reminders.payment_reminder_send(request_id=payment_request.pk))
         finally:
             connection.close()
 
@@ -131,7 +132,7 @@ def test_two_workers_at_once_send_one_reminder(webhook_sink, payment_request):
 def test_one_beat_run_reminds_every_due_request_not_only_the_first_500(
     payment_request, monkeypatch
 ):
-    monkeypatch.setattr(tasks, "REMINDERS_PAGE", 250)
+    monkeypatch.setattr(requests_tasks, "REMINDERS_PAGE", 250)
     age(payment_request, 48)
     ids = [payment_request.pk, *more_due_requests(payment_request, 600)]
 
@@ -145,10 +146,10 @@ def test_the_due_requests_are_paged_by_key_oldest_first(payment_request):
     age(payment_request, 72)
     ids = [payment_request.pk, *more_due_requests(payment_request, 9)]
     created = dict(PaymentRequest.objects.values_list("pk", "created_at"))
-    keys = services.payment_reminders_due()
+    keys = requests_reminders.payment_reminders_due()
     assert keys == sorted((created[pk], pk) for pk in ids)
     pages, after = [], None
-    while page := services.payment_reminders_due(after=after, limit=3):
+    while page := requests_reminders.payment_reminders_due(after=after, limit=3):
         pages.append([pk for _created_at, pk in page])
         after = page[-1]
     assert [len(page) for page in pages] == [3, 3, 3, 1]
@@ -160,8 +161,8 @@ def test_two_overlapping_beat_runs_send_each_reminder_once(
     webhook_sink, payment_request, monkeypatch
 ):
     """Both runs hand out the same ids (small pages and batches: many of them), at once."""
-    monkeypatch.setattr(tasks, "REMINDERS_PAGE", 7)
-    monkeypatch.setattr(tasks, "REMINDERS_BATCH", 3)
+    monkeypatch.setattr(requests_tasks, "REMINDERS_PAGE", 7)
+    monkeypatch.setattr(requests_tasks, "REMINDERS_BATCH", 3)
     age(payment_request, 48)
     ids = [payment_request.pk, *more_due_requests(payment_request, 40)]
     sms.outbox.clear()
@@ -208,7 +209,7 @@ def test_a_request_another_transaction_holds_is_skipped_not_waited_for(
         return release, thread
 
     release, thread = hold(PaymentRequest, payment_request.pk)
-    assert services.payment_reminder_send(request_id=payment_request.pk) is False
+    assert requests_reminders.payment_reminder_send(request_id=payment_request.pk) is False
     release.set()
     thread.join()
     assert due_ids() == [payment_request.pk]  # not claimed: the next run reminds it
@@ -216,7 +217,7 @@ def test_a_request_another_transaction_holds_is_skipped_not_waited_for(
     # Only the request's row is locked: its organization's row held elsewhere is no obstacle.
     release, thread = hold(Organization, payment_request.organization_id)
     try:
-        assert services.payment_reminder_send(request_id=payment_request.pk) is True
+        assert requests_reminders.payment_reminder_send(request_id=payment_request.pk) is True
     finally:
         release.set()
         thread.join()
@@ -228,7 +229,7 @@ def test_a_batch_retries_on_a_database_error_and_sends_the_rest_once(
 ):
     age(payment_request, 48)
     ids = [payment_request.pk, *more_due_requests(payment_request, 4)]
-    send, failures = services.payment_reminder_send, [ids[2]]
+    send, failures = requests_reminders.payment_reminder_send, [ids[2]]
 
     def flaky(*, request_id, now=None):
         if request_id in failures:
@@ -236,7 +237,7 @@ def test_a_batch_retries_on_a_database_error_and_sends_the_rest_once(
             raise OperationalError("server closed the connection unexpectedly")
         return send(request_id=request_id, now=now)
 
-    monkeypatch.setattr(services, "payment_reminder_send", flaky)
+    monkeypatch.setattr(requests_reminders, "payment_reminder_send", flaky)
     payment_reminders_send_batch.apply(args=[ids])  # eager: the retry runs in turn
     assert reminders_per_request() == dict.fromkeys(ids, 1)
 

@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
+from payments.ledger.selectors import _search
 from payments.models import PaymentRequest
-from payments.selectors import _search
 from tests.factories import OrganizationFactory, TeamFactory
 from tickets.services import customer_get_or_create, ticket_open
 

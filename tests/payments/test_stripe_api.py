@@ -9,7 +9,9 @@ import pytest
 import stripe as stripe_lib
 from django.contrib.messages import get_messages
 
-from payments import services, stripe_api
+from payments import gateway
+from payments.connect import services as connect_services
+from payments.gateway import stripe as gateway_stripe
 from payments.models import ConnectedAccount
 from teams.models import AuditLog
 from tests.payments import stripe_fixtures as sf
@@ -52,7 +54,7 @@ def _calls(stripe_http, method: str, path: str):
 
 def _assert_stripe_headers(request, *, idempotency_key: str | None = None):
     assert request.headers["Authorization"] == "Bearer sk_test_123"
-    assert request.headers["Stripe-Version"] == stripe_api.API_VERSION
+    assert request.headers["Stripe-Version"] == gateway_stripe.API_VERSION
     if idempotency_key is not None:
         assert request.headers["Idempotency-Key"] == idempotency_key
 
@@ -76,10 +78,10 @@ def account_created(stripe_http, organization):
 def test_stripe_gateway_is_selected_with_a_secret_key_and_speaks_through_requests(
     organization, admin_membership, stripe_http, account_created
 ):
-    assert isinstance(stripe_api.get_gateway(), stripe_api.StripeGateway)
+    assert isinstance(gateway.get_gateway(), gateway_stripe.StripeGateway)
     account_created()
 
-    services.connected_account_start(organization=organization, actor=admin_membership.user)
+    connect_services.connected_account_start(organization=organization, actor=admin_membership.user)
 
     # The library's default HTTP client is requests: the call went through `responses`.
     assert [(c.request.method, c.request.url) for c in stripe_http.calls] == [
@@ -92,7 +94,7 @@ def test_connected_account_start_creates_an_express_account_with_exact_parameter
 ):
     account_created()
 
-    account = services.connected_account_start(
+    account = connect_services.connected_account_start(
         organization=organization, actor=admin_membership.user
     )
 
@@ -126,7 +128,7 @@ def test_connected_account_start_for_a_canadian_organization_asks_for_a_ca_accou
     organization.save()
     account_created(country="CA")
 
-    account = services.connected_account_start(
+    account = connect_services.connected_account_start(
         organization=organization, actor=admin_membership.user
     )
 
@@ -140,9 +142,13 @@ def test_connected_account_start_again_reuses_the_unfinished_account(
     organization, admin_membership, stripe_http, account_created
 ):
     account_created()
-    first = services.connected_account_start(organization=organization, actor=admin_membership.user)
+    first = connect_services.connected_account_start(
+        organization=organization, actor=admin_membership.user
+    )
 
-    again = services.connected_account_start(organization=organization, actor=admin_membership.user)
+    again = connect_services.connected_account_start(
+        organization=organization, actor=admin_membership.user
+    )
 
     assert again.pk == first.pk
     assert again.stripe_account_id == ACCT
@@ -373,7 +379,7 @@ def test_stripe_error_on_return_is_shown_and_leaves_the_account(
     ("params", "expected"),
     [
         (
-            stripe_api.payout_schedule_params(
+            gateway_stripe.payout_schedule_params(
                 interval="weekly", weekly_anchor="friday", delay_days=3
             ),
             {
@@ -383,7 +389,7 @@ def test_stripe_error_on_return_is_shown_and_leaves_the_account(
             },
         ),
         (
-            stripe_api.payout_schedule_params(interval="monthly", monthly_anchor=31),
+            gateway_stripe.payout_schedule_params(interval="monthly", monthly_anchor=31),
             {
                 "settings[payouts][schedule][interval]": ["monthly"],
                 "settings[payouts][schedule][monthly_anchor]": ["31"],
@@ -391,11 +397,11 @@ def test_stripe_error_on_return_is_shown_and_leaves_the_account(
             },
         ),
         (
-            stripe_api.payout_schedule_params(interval="manual", delay_days=4),
+            gateway_stripe.payout_schedule_params(interval="manual", delay_days=4),
             {"settings[payouts][schedule][interval]": ["manual"]},
         ),
         (
-            stripe_api.statement_descriptor_params("LAKESIDE MOTORS"),
+            gateway_stripe.statement_descriptor_params("LAKESIDE MOTORS"),
             {"settings[payments][statement_descriptor]": ["LAKESIDE MOTORS"]},
         ),
     ],
@@ -404,7 +410,7 @@ def test_stripe_error_on_return_is_shown_and_leaves_the_account(
 def test_stripe_gateway_update_account_sends_exact_settings(stripe_http, params, expected):
     stripe_http.post(f"{sf.API}/v1/accounts/{ACCT}", json=sf.account(ACCT, complete=True))
 
-    data = stripe_api.StripeGateway().update_account(
+    data = gateway_stripe.StripeGateway().update_account(
         ACCT, params=params, idempotency_key="account-settings-7-3"
     )
 
@@ -425,10 +431,10 @@ def test_stripe_gateway_update_account_refusal_carries_stripes_message(stripe_ht
             param="settings[payments][statement_descriptor]",
         ),
     )
-    with pytest.raises(stripe_api.GatewayError) as refused:
-        stripe_api.StripeGateway().update_account(
+    with pytest.raises(gateway.GatewayError) as refused:
+        gateway_stripe.StripeGateway().update_account(
             ACCT,
-            params=stripe_api.statement_descriptor_params("12345"),
+            params=gateway_stripe.statement_descriptor_params("12345"),
             idempotency_key="account-settings-7-4",
         )
     assert refused.value.message == "The statement descriptor must contain at least one letter."
@@ -464,15 +470,13 @@ def test_stripe_gateway_update_account_refusal_carries_stripes_message(stripe_ht
     ids=["unreachable", "rate-limit", "bad-key", "server", "developer-text", "balance"],
 )
 def test_stripe_failures_reach_people_as_our_sentences(error, read):
-    from payments import stripe_api
 
-    told = stripe_api._error(error)
-    assert told.message == getattr(stripe_api, read) and told.says_what_to_do
+    told = gateway_stripe._error(error)
+    assert told.message == getattr(gateway, read) and told.says_what_to_do
     assert str(error).split(":")[0] not in told.message or read == "BALANCE_LOW"
 
 
 def test_a_field_stripe_refused_and_a_declined_card_keep_stripes_words():
-    from payments import stripe_api
 
     field = stripe_lib.InvalidRequestError(
         "The statement descriptor must contain at least one letter.",
@@ -482,7 +486,7 @@ def test_a_field_stripe_refused_and_a_declined_card_keep_stripes_words():
     card = stripe_lib.CardError(
         "Your card has insufficient funds.", None, "card_declined", http_status=402
     )
-    assert stripe_api._error(field).message == (
+    assert gateway_stripe._error(field).message == (
         "The statement descriptor must contain at least one letter."
     )
-    assert stripe_api._error(card).message == "Your card has insufficient funds."
+    assert gateway_stripe._error(card).message == "Your card has insufficient funds."

@@ -13,16 +13,16 @@ import pytest
 import responses
 from django.urls import reverse
 
+from payments.gateway.demo.gateway import DemoGateway
 from payments.models import PaymentRequest, StripeReportRun
-from payments.stripe_api import DemoGateway
-from payments.stripe_reports import (
+from payments.reports.stripe_runs import (
     BALANCE_CHANGE,
     PAYOUT_RECONCILIATION,
     ReportRequestError,
     stripe_report_poll,
     stripe_report_request,
 )
-from payments.tasks import stripe_report_poll_task
+from payments.reports.tasks import stripe_report_poll_task
 from tests.payments import stripe_fixtures as sf
 
 CHICAGO = ZoneInfo("America/Chicago")

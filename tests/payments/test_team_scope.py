@@ -111,7 +111,7 @@ def test_another_teams_ticket_shows_no_payment_panel_rows_or_link(
 def test_another_teams_ticket_timeline_shows_no_payment_events(
     manager_client, body_shop_ticket, theirs
 ):
-    from payments.services import payment_request_timeline
+    from payments.timeline import payment_request_timeline
 
     payment_request_timeline(theirs, "payment_request.paid")
     page = manager_client.get(_url("ticket_detail", pk=body_shop_ticket.pk)).content.decode()

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
-from payments import services
+from payments import timeline
 from payments.money import format_money
+from payments.requests import services as requests_services
 from teams.roles import Role
 from tests.factories import PASSWORD, MembershipFactory, TeamFactory
 from tests.payments.payments_tab import payment_row
@@ -149,7 +150,7 @@ def body_request(organization, customer):
     payment = payment_row(
         ticket, amount=98_765, at=timezone.now(), status="open", reference="RO-BODY"
     )
-    services.payment_request_timeline(payment, "payment_request.sent")
+    timeline.payment_request_timeline(payment, "payment_request.sent")
     return payment
 
 
@@ -185,5 +186,5 @@ def test_ticket_urls_answer_each_caller_as_expected(
         amount = format_money(shown.amount_cents, shown.currency)
         assert (amount in text) == (caller in row.sees), (caller, path, amount)
         if shown is body_request and "/payment-requests/" in row.path:  # untexted: link shown
-            link = services.payment_request_link(shown)
+            link = requests_services.payment_request_link(shown)
             assert (link in text) == (caller in row.sees), (caller, path, "pay link")

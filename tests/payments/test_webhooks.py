@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from payments import handlers
+from payments.gateway.stripe import signature_header
 from payments.models import WebhookEvent
-from payments.services import webhook_events_wake
-from payments.stripe_api import signature_header
+from payments.webhooks import registry as webhooks_registry
+from payments.webhooks import tasks as webhooks_tasks
+from payments.webhooks.pipeline import webhook_events_wake
 from tests.payments import stripe_fixtures as sf
 from tests.payments.stripe_fixtures import DEMO_WEBHOOK_SECRET
 
@@ -39,7 +40,9 @@ def secrets(request, settings):
 def counted_handler(monkeypatch):
     """Replace account.updated's handler with one that counts its calls."""
     calls = []
-    monkeypatch.setitem(handlers.HANDLERS, "account.updated", lambda event: calls.append(event.pk))
+    monkeypatch.setitem(
+        webhooks_registry.HANDLERS, "account.updated", lambda event: calls.append(event.pk)
+    )
     return calls
 
 
@@ -207,7 +210,7 @@ def test_the_stripe_gateway_refuses_events_signed_with_a_demo_secret(client, set
 
 
 def test_the_demo_secret_is_this_installations_own(settings):
-    from payments.stripe_api import demo_webhook_secret
+    from payments.gateway import demo_webhook_secret
 
     first = demo_webhook_secret()
     settings.SECRET_KEY = "another-installation-" + "x" * 40
@@ -328,12 +331,13 @@ def test_a_burst_of_events_queues_one_dispatch_which_queues_each_event_once(
 ):
     from django.core.cache import cache
 
-    from payments import tasks
-    from payments.services import DISPATCH_FLAG, webhook_events_dispatch
+    from payments.webhooks.pipeline import DISPATCH_FLAG, webhook_events_dispatch
 
     dispatches, batches = [], []
-    monkeypatch.setattr(tasks.webhook_events_dispatch_task, "delay", lambda: dispatches.append(1))
-    monkeypatch.setattr(tasks.webhook_events_process_task, "delay", batches.append)
+    monkeypatch.setattr(
+        webhooks_tasks.webhook_events_dispatch_task, "delay", lambda: dispatches.append(1)
+    )
+    monkeypatch.setattr(webhooks_tasks.webhook_events_process_task, "delay", batches.append)
     cache.delete(DISPATCH_FLAG)
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
@@ -361,16 +365,15 @@ def test_an_event_held_by_a_dead_worker_is_dispatched_again_within_two_minutes(
     from django.conf import settings
     from django.utils import timezone
 
-    from payments import tasks
-    from payments.services import DISPATCH_STALE, webhook_events_dispatch
+    from payments.webhooks.pipeline import DISPATCH_STALE, webhook_events_dispatch
 
     # The beat's sweep runs every minute: a claim older than DISPATCH_STALE is seen by the
     # first sweep after it, so within DISPATCH_STALE + one period of the claim.
     period = settings.CELERY_BEAT_SCHEDULE["webhook-events-dispatch"]["schedule"]
     assert DISPATCH_STALE.total_seconds() + period <= 120
-    monkeypatch.setattr(tasks.webhook_events_dispatch_task, "delay", lambda: None)
+    monkeypatch.setattr(webhooks_tasks.webhook_events_dispatch_task, "delay", lambda: None)
     batches = []
-    monkeypatch.setattr(tasks.webhook_events_process_task, "delay", batches.append)
+    monkeypatch.setattr(webhooks_tasks.webhook_events_process_task, "delay", batches.append)
     with django_capture_on_commit_callbacks(execute=True):
         sf.post_event(client, _account_event())
     stored = WebhookEvent.objects.get()
@@ -390,21 +393,22 @@ def test_an_event_held_by_a_dead_worker_is_dispatched_again_within_two_minutes(
 def test_a_batch_processes_its_events_and_retries_a_failing_one_alone(
     client, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from payments import handlers, tasks
 
     def fail(event):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(handlers.HANDLERS, "plan.created", fail)
+    monkeypatch.setitem(webhooks_registry.HANDLERS, "plan.created", fail)
     retried = []
     monkeypatch.setattr(
-        tasks.webhook_event_process_task, "apply_async", lambda args, **kw: retried.append(args)
+        webhooks_tasks.webhook_event_process_task,
+        "apply_async",
+        lambda args, **kw: retried.append(args),
     )
     with django_capture_on_commit_callbacks(execute=False):
         sf.post_event(client, _account_event())
         sf.post_event(client, sf.event("plan.created", sf.stripe_object("event")["data"]["object"]))
     good, bad = WebhookEvent.objects.order_by("pk")
-    assert tasks.webhook_events_process_task(event_ids=[good.pk, bad.pk]) == 1
+    assert webhooks_tasks.webhook_events_process_task(event_ids=[good.pk, bad.pk]) == 1
     good.refresh_from_db()
     bad.refresh_from_db()
     assert (good.status, bad.status) == (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.FAILED)

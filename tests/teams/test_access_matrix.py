@@ -14,12 +14,13 @@ import pytest
 from django.urls import URLPattern
 from django.utils import timezone
 
-import payments.payout_pages
-import payments.urls
+import payments.connect.urls
+import payments.ledger.urls
+import payments.payouts.urls
 import teams.urls
-from payments import services as payment_services
+from payments.connect import services as connect_services
+from payments.gateway.demo.gateway import DemoGateway
 from payments.models import PaymentRequest, Payout
-from payments.stripe_api import DemoGateway
 from teams.models import AuditLog, Invitation, Membership, Team
 from teams.roles import Role
 from tests.factories import InvitationFactory, MembershipFactory, TeamFactory
@@ -343,12 +344,12 @@ def _stripe_account(organization, admin, kind):
     """Lakeside's Express account on the demo gateway, unfinished or fully onboarded.
 
     The demo delivers its events to SITE_URL after commit, which never comes in these tests."""
-    account = payment_services.connected_account_start(organization=organization, actor=admin)
+    account = connect_services.connected_account_start(organization=organization, actor=admin)
     if kind == "connected":
         DemoGateway().complete_onboarding(
             account.stripe_account_id, business_name=organization.name, finish=True
         )
-        account = payment_services.connected_account_refresh(account=account)
+        account = connect_services.connected_account_refresh(account=account)
     return account
 
 
@@ -396,8 +397,9 @@ def test_access_matrix_covers_every_organization_url():
         p.name
         for p in [
             *teams.urls.urlpatterns,
-            *payments.urls.urlpatterns,
-            *payments.payout_pages.urlpatterns,
+            *payments.ledger.urls.urlpatterns,
+            *payments.connect.urls.urlpatterns,
+            *payments.payouts.urls.urlpatterns,
         ]
         if isinstance(p, URLPattern)
     }

@@ -12,8 +12,9 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from payments.dates import previous_local_day
 from payments.models import ConnectedAccount
-from payments.reports import daily_report_build, previous_local_day
+from payments.reports.services import daily_report_build
 from teams.models import Organization
 
 

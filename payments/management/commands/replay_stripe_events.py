@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from payments.models import WebhookEvent
-from payments.services import webhook_event_replay
+from payments.webhooks.pipeline import webhook_event_replay
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
-from payments import demo_history as history
+from payments.management import demo_history as management_demo_history
 from teams.models import Membership, Organization, Team
 from teams.roles import Role
 from tickets import services as ticket_services
@@ -66,8 +66,8 @@ class Command(BaseCommand):
             TeamNumber.objects.update_or_create(team=teams[name], defaults={"number": number})
         self._seed_ticket(organization, teams["Service"])
         if not options["no_history"]:
-            history.seed(organization=organization, team=teams["Service"], days=21)
-            history.build_reports(organization=organization, days=21)
+            management_demo_history.seed(organization=organization, team=teams["Service"], days=21)
+            management_demo_history.build_reports(organization=organization, days=21)
         self.stdout.write(self.style.SUCCESS(f"Demo dealership: {organization.name}"))
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for email, _, _, role, _ in DEMO_PEOPLE:

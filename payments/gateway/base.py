@@ -1,0 +1,117 @@
+"""What every gateway shares: the errors a person reads, which gateway is on, and the
+webhook signing secrets. Imports nothing of either gateway."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import TYPE_CHECKING, Literal
+
+from django.conf import settings
+
+if TYPE_CHECKING:
+    pass
+
+
+Endpoint = Literal["platform", "connect"]
+
+
+PayoutInterval = Literal["daily", "weekly", "monthly", "manual"]
+
+
+WeeklyAnchor = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class GatewayError(Exception):
+    """Stripe refused or could not be reached. ``message`` is fit for the person who asked."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    @property
+    def says_what_to_do(self) -> bool:
+        """Whether ``message`` is one of our whole sentences (what happened, what to do)
+        rather than Stripe's reason for a refusal, which a view puts in its own sentence."""
+        return self.message in (
+            UNREACHABLE,
+            BUSY,
+            KEYS_REFUSED,
+            STRIPE_FAILED,
+            REFUSED,
+            BALANCE_LOW,
+            ALREADY_DONE,
+        )
+
+
+def gateway_message(template: str, error: GatewayError) -> str:
+    """What a person reads of ``error``: our whole sentence as it is, or Stripe's reason in
+    ``template`` (``"Stripe could not …: %(e)s"``)."""
+    return error.message if error.says_what_to_do else template % {"e": error.message}
+
+
+class InvalidSignature(Exception):
+    """A webhook whose Stripe-Signature does not check out."""
+
+
+def demo_mode() -> bool:
+    """Whether the demo gateway stands in for Stripe (``PAYMENT_GATEWAY``): the one question."""
+    return settings.PAYMENT_GATEWAY == "demo"
+
+
+def demo_webhook_secret() -> str:
+    """The demo gateway's signing secret: this installation's own, derived from SECRET_KEY,
+    never accepted with the Stripe gateway."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), b"demo-gateway-webhooks", hashlib.sha256
+    ).hexdigest()
+    return f"whsec_demo_{digest[:32]}"
+
+
+def webhook_secret(endpoint: Endpoint) -> str:
+    if demo_mode():
+        return demo_webhook_secret()
+    if endpoint == "connect":
+        return settings.STRIPE_CONNECT_WEBHOOK_SECRET
+    return settings.STRIPE_WEBHOOK_SECRET
+
+
+# What a person reads when Stripe fails us; the exception itself goes to the log.
+UNREACHABLE = "Stripe could not be reached. Nothing was changed. Try again in a minute."
+
+
+BUSY = "Stripe is busy right now. Nothing was changed. Try again in a minute."
+
+
+KEYS_REFUSED = (
+    "Stripe refused the platform's API key. Nothing was changed. "
+    "Ask the platform's operator to check the Stripe settings."
+)
+
+
+STRIPE_FAILED = "Stripe could not complete the request. Nothing was changed. Try again in a minute."
+
+
+REFUSED = (
+    "Stripe did not accept the request. Nothing was changed. Try again, or contact support "
+    "if it keeps happening."
+)
+
+
+BALANCE_LOW = (
+    "The Stripe balance is too low for this. Nothing was changed. Try again once new "
+    "payments have arrived."
+)
+
+
+ALREADY_DONE = "Stripe says this was done already. Reload the page to see it."
+
+
+# Stripe's codes with a sentence of ours; the texts behind them are written for developers.
+CODE_SENTENCES = {
+    "balance_insufficient": BALANCE_LOW,
+    "insufficient_funds": BALANCE_LOW,
+    "charge_already_refunded": ALREADY_DONE,
+    "idempotency_key_in_use": BUSY,
+}

@@ -1,0 +1,272 @@
+"""Reads of the Payments tab: filters, search, totals (cached per organization version)
+and keyset pages. Every function takes the member's scope."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce
+
+from payments.models import PaymentCounters, PaymentRequest
+from payments.scope import COLLECTED_STATUSES
+from teams.models import Organization
+from tickets.models import Customer
+
+PAGE_SIZE = 50
+
+
+# re.ASCII: \d is 0-9 only, never another script's digits.
+_DISPLAY_NUMBER = re.compile(r"^r-?0*(\d{1,12})$", re.IGNORECASE | re.ASCII)
+
+
+_AMOUNT = re.compile(r"^\$?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$", re.ASCII)
+
+
+_PHONE = re.compile(r"^[\d\s().+-]+$", re.ASCII)
+
+
+@dataclass(frozen=True)
+class PaymentFilters:
+    """The Payments tab's filters, already validated; dates are local calendar days."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    status: str = ""
+    team: int | None = None
+    advisor: int | None = None
+    posted: str = ""  # "yes", "no" or ""
+    q: str = ""
+
+
+def local_day_bounds(day_from: date, day_to: date, zone: str) -> tuple[datetime, datetime]:
+    """The aware instants [start of ``day_from``, start of the day after ``day_to``) in
+    ``zone``, in UTC: a local day is 23, 24 or 25 hours long, as its clocks say. (UTC,
+    because Python subtracts two times of one zone by their wall clocks.)"""
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day_from, time.min, tzinfo=tz)
+    end = datetime.combine(day_to + timedelta(days=1), time.min, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def parse_search_amount(text: str) -> int | None:
+    """``1234.56``, ``1,234.56`` or ``$75`` → cents; anything else → None. Decimal only."""
+    match = _AMOUNT.match(text.strip())
+    if not match:
+        return None
+    units = int(match.group(1).replace(",", ""))
+    cents = match.group(2) or "0"
+    return units * 100 + int(cents.ljust(2, "0"))
+
+
+def _search(
+    queryset: QuerySet[PaymentRequest], text: str, organization_id: int
+) -> QuerySet[PaymentRequest]:
+    """Payments whose customer's name or phone, or whose own reference, number, amount or
+    Stripe ids match ``text``. Two indexed lookups joined by UNION (customers through the
+    trigram indexes on their name and phone; the payment's own columns through theirs), so
+    a search costs what it finds, not the size of the organization's history."""
+    text = " ".join(text.split())
+    if not text:
+        return queryset
+    customers = Q(name__icontains=text)
+    if _PHONE.match(text):
+        digits = "".join(c for c in text if c.isdigit())
+        if len(digits) >= 4:
+            customers |= Q(mobile_phone__contains=digits)
+    own = (
+        Q(reference__icontains=text)
+        | Q(posted_reference__iexact=text)
+        | Q(payment_intent_id=text)
+        | Q(charge_id=text)
+        | Q(checkout_session_id=text)
+    )
+    number = _DISPLAY_NUMBER.match(text)
+    if number:
+        own |= Q(number=int(number.group(1)))
+    amount = parse_search_amount(text)
+    if amount is not None:
+        own |= Q(amount_cents=amount)
+    scope = PaymentRequest.objects.filter(organization_id=organization_id)
+    by_customer = scope.filter(
+        ticket__customer__in=Customer.objects.filter(
+            customers, organization_id=organization_id
+        ).values("pk")
+    ).values("pk")
+    return queryset.filter(pk__in=by_customer.union(scope.filter(own).values("pk")))
+
+
+def payments_filter(
+    queryset: QuerySet[PaymentRequest], *, organization: Organization, filters: PaymentFilters
+) -> QuerySet[PaymentRequest]:
+    zone = str(organization.time_zone)
+    if filters.date_from or filters.date_to:
+        start, end = local_day_bounds(
+            filters.date_from or filters.date_to,  # type: ignore[arg-type]
+            filters.date_to or filters.date_from,  # type: ignore[arg-type]
+            zone,
+        )
+        if filters.date_from:
+            queryset = queryset.filter(created_at__gte=start)
+        if filters.date_to:
+            queryset = queryset.filter(created_at__lt=end)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.team:
+        queryset = queryset.filter(team_id=filters.team)
+    if filters.advisor:
+        queryset = queryset.filter(created_by_id=filters.advisor)
+    if filters.posted == "yes":
+        queryset = queryset.filter(posted_at__isnull=False)
+    elif filters.posted == "no":
+        queryset = queryset.filter(posted_at__isnull=True)
+    if filters.q:
+        queryset = _search(queryset, filters.q, organization.pk)
+    return queryset
+
+
+def payments_totals(queryset: QuerySet[PaymentRequest]) -> dict[str, int]:
+    """Count, gross, fees, net and refunded of the set, in one query in the database.
+
+    Gross, fees and net count money taken only (paid, refunded, disputed): an open request
+    whose Checkout was started is listed and counted, but it has collected nothing yet."""
+    collected = Q(status__in=COLLECTED_STATUSES)
+    zero = Value(0, output_field=BigIntegerField())
+    return queryset.order_by().aggregate(
+        count=Count("pk"),
+        gross=Coalesce(Sum("amount_cents", filter=collected), zero),
+        fees=Coalesce(Sum("fee_cents", filter=collected), zero),
+        net=Coalesce(
+            Sum(
+                Coalesce("net_cents", F("amount_cents") - F("fee_cents")),
+                filter=collected,
+            ),
+            zero,
+        ),
+        refunded=Coalesce(Sum("refunded_cents"), zero),
+    )
+
+
+# The totals of a filtered set are kept in the cache under the organization's payments
+# version, a counter in the database (PaymentCounters.version) that every change of one of its
+# payments raises in its own transaction (payments_changed, called on save and delete): a
+# page or a poll reads them instead of summing the whole history again. The cache holds
+# nothing needed for a right figure: lost, it is refilled; stale, its keys are never read.
+TOTALS_TTL = 6 * 3600
+
+
+COUNTERS_TABLE = PaymentCounters._meta.db_table
+
+
+def payments_changed(organization_id: int) -> None:
+    """Retire the cached totals of the organization, atomically with the change: the new
+    version becomes visible when, and only when, the changed payments do."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {COUNTERS_TABLE} (organization_id, version) VALUES (%s, 1) "  # noqa: S608
+            f"ON CONFLICT (organization_id) DO UPDATE SET version = {COUNTERS_TABLE}.version + 1",
+            [organization_id],
+        )
+
+
+def payments_totals_cached(
+    queryset: QuerySet[PaymentRequest], *, organization_id: int, scope: str
+) -> dict[str, int]:
+    """``payments_totals(queryset)``, from the cache while none of the organization's payments
+    changed. ``scope`` names the set exactly (the member's teams, the filters, the zone).
+    Without a cache shared by every process (settings.SHARED_CACHE), computed each time."""
+    if not settings.SHARED_CACHE:
+        return payments_totals(queryset)
+    version = (
+        PaymentCounters.objects.filter(organization_id=organization_id)
+        .values_list("version", flat=True)
+        .first()
+    ) or 0
+    digest = hashlib.sha256(f"{organization_id}|{version}|{scope}".encode()).hexdigest()
+    key = f"payments:totals:{digest}"
+    totals = cache.get(key)
+    if totals is None:
+        totals = payments_totals(queryset)
+        cache.set(key, totals, TOTALS_TTL)
+    return totals
+
+
+def encode_cursor(created_at: datetime, pk: int) -> str:
+    """The keyset position after a row: its creation time (µs since the epoch) and id."""
+    micros = int(created_at.timestamp()) * 1_000_000 + created_at.microsecond
+    return f"{micros}_{pk}"
+
+
+def decode_cursor(text: str) -> tuple[datetime, int] | None:
+    try:
+        micros_text, pk_text = text.split("_", 1)
+        micros, pk = int(micros_text), int(pk_text)
+        seconds, rest = divmod(micros, 1_000_000)
+        at = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=rest)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return at, pk
+
+
+# What a page of the list reads: the table's columns as values, not four models per row
+# (the phone as stored, E.164 text: the view formats it once).
+PAGE_FIELDS = (
+    "pk",
+    "number",
+    "created_at",
+    "status",
+    "currency",
+    "amount_cents",
+    "fee_cents",
+    "net_cents",
+    "refunded_cents",
+    "description",
+    "reference",
+    "posted_at",
+    "posted_reference",
+)
+
+
+PAGE_COLUMNS = {
+    "customer_name": F("ticket__customer__name"),
+    "customer_phone": Cast("ticket__customer__mobile_phone", CharField()),
+    "team_name": F("team__name"),
+    "advisor_name": F("created_by__full_name"),
+    "advisor_email": F("created_by__email"),
+}
+
+
+def keyset_after(at: datetime, pk: int, *, newest_first: bool = True) -> Q:
+    """The rows after position (``at``, ``pk``) in (created_at, id) order, newest first (the
+    Payments list) or oldest first (the reminders). The bound on created_at alone is what
+    lets PostgreSQL start the index scan at the position instead of filtering every row
+    before it (an OR alone is not an index condition)."""
+    if newest_first:
+        return Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(pk__lt=pk))
+    return Q(created_at__gte=at) & (Q(created_at__gt=at) | Q(pk__gt=pk))
+
+
+def payments_page(
+    queryset: QuerySet[PaymentRequest], *, cursor: str = "", size: int = PAGE_SIZE
+) -> tuple[list[dict[str, Any]], str]:
+    """One keyset page, newest first (created_at desc, id desc), as PAGE_FIELDS and
+    PAGE_COLUMNS values, and the cursor of the next page ("" when this is the last). One
+    query whatever the page size."""
+    position = decode_cursor(cursor) if cursor else None
+    if position is not None:
+        queryset = queryset.filter(keyset_after(*position))
+    rows = list(
+        queryset.order_by("-created_at", "-pk").values(*PAGE_FIELDS, **PAGE_COLUMNS)[: size + 1]
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    last = rows[-1] if more and rows else None
+    return rows, encode_cursor(last["created_at"], last["pk"]) if last else ""

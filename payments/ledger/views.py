@@ -1,0 +1,256 @@
+"""The Payments tab (F6): the list, its totals and exports, and each payment's page."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from http import HTTPStatus
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+from phonenumber_field.phonenumber import PhoneNumber
+
+from accounts.models import User
+from payments import scope
+from payments.badges import STATUS_BADGES
+from payments.ledger import export as ledger_export
+from payments.ledger import selectors as ledger_selectors
+from payments.ledger import services as ledger_services
+from payments.ledger.forms import PaymentFilterForm
+from payments.models import PaymentRequest, display_number
+from payments.money import format_money
+from payments.scope import COLLECTED_STATUSES
+from payments.timeline import TIMELINE_LABELS
+from teams.access import organization_view, require
+from teams.models import Team
+from teams.roles import Capability, payment_teams_seen
+
+
+def _filter_form(request: HttpRequest) -> PaymentFilterForm:
+    organization = request.organization  # type: ignore[attr-defined]
+    membership = request.membership  # type: ignore[attr-defined]
+    teams = Team.objects.filter(organization=organization).order_by("name")
+    advisors = User.objects.filter(memberships__organization=organization)
+    seen = payment_teams_seen(membership)
+    if seen is not None:  # the people of the member's own teams
+        teams = teams.filter(pk__in=seen)
+        advisors = advisors.filter(memberships__teams__in=seen).distinct()
+    advisors = advisors.order_by("full_name", "email").only("pk", "full_name", "email")
+    return PaymentFilterForm(request.GET, teams=list(teams), advisors=list(advisors))
+
+
+def _filtered_payments(
+    request: HttpRequest, filters: ledger_selectors.PaymentFilters
+) -> QuerySet[PaymentRequest]:
+    organization = request.organization  # type: ignore[attr-defined]
+    queryset = scope.payments_visible(
+        organization=organization,
+        membership=request.membership,  # type: ignore[attr-defined]
+    )
+    return ledger_selectors.payments_filter(queryset, organization=organization, filters=filters)
+
+
+def _filter_query(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    params.pop("part", None)
+    return params.urlencode()
+
+
+def _status(status: str, amount_cents: int, fee_cents: int, net_cents: int | None) -> dict:
+    """The badge of a payment's status, and its net once collected (else None)."""
+    label, css = STATUS_BADGES.get(status, (status, "text-bg-light border"))
+    collected = status in COLLECTED_STATUSES
+    net = net_cents if net_cents is not None else amount_cents - fee_cents
+    return {
+        "badge": label,
+        "badge_class": css,
+        "collected": collected,
+        "net_cents": net if collected else None,
+    }
+
+
+def _row(values: dict[str, Any], zone: ZoneInfo, detail_prefix: str) -> dict[str, Any]:
+    """One line of the table, every text ready: the template only prints (a page is 50
+    lines, and each tag or filter there costs per line)."""
+    status = values["status"]
+    state = _status(status, values["amount_cents"], values["fee_cents"], values["net_cents"])
+    collected, net = state["collected"], state["net_cents"]
+    currency = values["currency"]
+
+    def amount(cents: int) -> str:  # the table's header names the currency
+        return format_money(cents, currency).rsplit(" ", 1)[0]
+
+    created_at, posted_at = values["created_at"], values["posted_at"]
+    phone = values["customer_phone"]
+    posted_title = ""
+    if posted_at:
+        local_posted = timezone.localtime(posted_at, zone).replace(tzinfo=None)
+        posted_title = (
+            f"{values['posted_reference']} · {date_format(local_posted, 'M j, g:i A')} ({zone})"
+        )
+    return {
+        "pk": values["pk"],
+        "url": f"{detail_prefix}{values['pk']}/",
+        "number": display_number(values["number"]),
+        "iso": created_at.isoformat(),
+        "utc": created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "when": date_format(
+            timezone.localtime(created_at, zone).replace(tzinfo=None), "M j, g:i A"
+        ),
+        "customer": values["customer_name"],
+        "phone": PhoneNumber.from_string(phone).as_national if phone else "",
+        "team": values["team_name"],
+        "advisor": values["advisor_name"] or values["advisor_email"] or "",
+        "description": values["description"],
+        "reference": values["reference"],
+        "status": status,
+        **state,
+        "gross": amount(values["amount_cents"]),
+        "fee": amount(values["fee_cents"]) if collected else "—",
+        "net": amount(net) if collected else "—",
+        "refunded": amount(values["refunded_cents"]) if values["refunded_cents"] else "—",
+        "posted_title": posted_title,
+    }
+
+
+@require_safe
+@organization_view(Capability.VIEW_PAYMENTS)
+def payment_list(request: HttpRequest) -> HttpResponse:
+    """F6: every payment of the member's teams, filtered, totalled, newest first, in pages.
+
+    The table part refreshes itself every 10 s (htmx) with the same filters."""
+    organization = request.organization  # type: ignore[attr-defined]
+    membership = request.membership  # type: ignore[attr-defined]
+    form = _filter_form(request)
+    zone = str(organization.time_zone)
+    filters = form.filters(zone)
+    queryset = _filtered_payments(request, filters)
+    rows, next_cursor = ledger_selectors.payments_page(
+        queryset, cursor=request.GET.get("cursor", "")
+    )
+    seen = payment_teams_seen(membership)
+    scope = "all" if seen is None else sorted(seen)
+    tz = ZoneInfo(zone)
+    # payment_detail is payment_list's URL + "<pk>/": one reverse() a page, not one a row
+    detail_prefix = reverse("payment_list", args=[organization.slug])
+    context = {
+        "form": form,
+        "options": form.options(),
+        "rows": [_row(r, tz, detail_prefix) for r in rows],
+        "next_cursor": next_cursor,
+        "paged": bool(request.GET.get("cursor")),
+        "totals": ledger_selectors.payments_totals_cached(
+            queryset, organization_id=organization.pk, scope=f"{scope}|{filters!r}|{zone}"
+        ),
+        "currency": organization.currency or "usd",
+        "zone_name": str(organization.time_zone),
+        "filter_query": _filter_query(request),
+    }
+    template = "payments/payment_list.html"
+    if request.htmx and request.GET.get("part") == "table":  # type: ignore[attr-defined]
+        template += "#payment-table"
+    return render(request, template, context)
+
+
+@require_safe
+@organization_view(Capability.VIEW_PAYMENTS)
+def payment_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """The filtered set as CSV (streamed) or XLSX (written to a temporary file)."""
+    organization = request.organization  # type: ignore[attr-defined]
+    zone = str(organization.time_zone)
+    queryset = _filtered_payments(request, _filter_form(request).filters(zone))
+    if fmt == "xlsx":
+        return ledger_export.xlsx_response(queryset, zone=zone, organization=organization)
+    return ledger_export.csv_response(queryset, zone=zone, organization=organization)
+
+
+def _payment_for(request: HttpRequest, pk: int) -> PaymentRequest:
+    queryset = scope.payments_scoped(
+        PaymentRequest.objects.select_related(
+            "ticket__customer", "team", "created_by", "posted_by", "payout"
+        ),
+        membership=request.membership,  # type: ignore[attr-defined]
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+@require_safe
+@organization_view(Capability.VIEW_PAYMENTS)
+def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = _payment_for(request, pk)
+    return _render_payment(request, payment)
+
+
+def _render_payment(
+    request: HttpRequest, payment: PaymentRequest, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    from tickets.models import TimelineEntry
+
+    organization = request.organization  # type: ignore[attr-defined]
+    entries = list(
+        TimelineEntry.objects.filter(
+            ticket_id=payment.ticket_id,
+            kind=TimelineEntry.Kind.EVENT,
+            data__payment_request_id=payment.pk,
+        )
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    timeline = [
+        {"entry": e, "label": TIMELINE_LABELS.get(e.event) or e.event_label} for e in entries
+    ]
+    context = {
+        "payment": payment,
+        "row": _status(payment.status, payment.amount_cents, payment.fee_cents, payment.net_cents),
+        "timeline": timeline,
+        "zone_name": str(organization.time_zone),
+        "receipt_url": reverse("payment_public", kwargs={"token": payment.token}),
+        "post_error": error,
+        "reference_value": request.POST.get("reference", payment.reference)
+        if request.method == "POST"
+        else payment.reference,
+    }
+    return render(request, "payments/payment_detail.html", context, status=status)
+
+
+@require_POST
+@organization_view(Capability.VIEW_PAYMENTS)
+def payment_post(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark posted to the DBS, with its reference (audited)."""
+    payment = _payment_for(request, pk)
+    require(request, Capability.VIEW_PAYMENTS, payment.team)
+    try:
+        ledger_services.payment_post_to_dbs(
+            payment=payment, actor=request.user, reference=request.POST.get("reference", "")
+        )
+    except ValidationError as error:
+        return _render_payment(
+            request, payment, error=error.messages[0], status=HTTPStatus.UNPROCESSABLE_ENTITY
+        )
+    messages.success(request, _("Marked posted to the DBS."))
+    return redirect("payment_detail", org=request.organization.slug, pk=payment.pk)  # type: ignore[attr-defined]
+
+
+@require_POST
+@organization_view(Capability.VIEW_PAYMENTS)
+def payment_unpost(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo "posted to the DBS" (audited)."""
+    payment = _payment_for(request, pk)
+    require(request, Capability.VIEW_PAYMENTS, payment.team)
+    try:
+        ledger_services.payment_unpost(payment=payment, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Posting to the DBS undone."))
+    return redirect("payment_detail", org=request.organization.slug, pk=payment.pk)  # type: ignore[attr-defined]

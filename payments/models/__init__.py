@@ -1,0 +1,32 @@
+"""The payments app's data, one module per part; every model is importable from here (the
+migrations name ``payments.models``)."""
+
+from payments.models.connect import ConnectedAccount
+from payments.models.demo import DemoStripeAccount, DemoStripeCheckout
+from payments.models.payouts import Payout, PayoutLine, PayoutNotification
+from payments.models.refunds import Refund
+from payments.models.reports import DailyReport, StripeReportRun
+from payments.models.requests import (
+    DuplicateCharge,
+    PaymentCounters,
+    PaymentRequest,
+    display_number,
+)
+from payments.models.webhooks import WebhookEvent
+
+__all__ = [
+    "ConnectedAccount",
+    "DailyReport",
+    "DemoStripeAccount",
+    "DemoStripeCheckout",
+    "DuplicateCharge",
+    "PaymentCounters",
+    "PaymentRequest",
+    "Payout",
+    "PayoutLine",
+    "PayoutNotification",
+    "Refund",
+    "StripeReportRun",
+    "WebhookEvent",
+    "display_number",
+]

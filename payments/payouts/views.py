@@ -1,0 +1,149 @@
+"""Payouts (flow F8, and reconciliation): the list, and what each payout contains."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from payments.gateway import GatewayError, gateway_message
+from payments.models import PaymentRequest, Payout, PayoutLine
+from payments.payouts.services import payout_composition_sync
+from payments.scope import payments_scoped
+from teams.access import organization_view
+from teams.roles import Capability, payment_teams_seen
+
+PAGE = 50
+
+
+@require_safe
+@organization_view(Capability.VIEW_PAYMENTS)
+def payout_list(request: HttpRequest) -> HttpResponse:
+    payouts = (
+        Payout.objects.filter(organization=request.organization)
+        .annotate(payment_count=Count("payments"))
+        .order_by("-arrival_date", "-pk")
+    )
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        cursor = Payout.objects.filter(organization=request.organization, pk=int(before)).first()
+        if cursor is not None:
+            payouts = payouts.filter(
+                Q(arrival_date__lt=cursor.arrival_date)
+                | Q(arrival_date=cursor.arrival_date, pk__lt=cursor.pk)
+            )
+    page = list(payouts[: PAGE + 1])
+    context = {
+        "payouts": page[:PAGE],
+        "older": page[PAGE - 1].pk if len(page) > PAGE else None,
+    }
+    return render(request, "payments/payout_list.html", context)
+
+
+@require_safe
+@organization_view(Capability.VIEW_PAYMENTS)
+def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    payout = get_object_or_404(Payout.objects.filter(organization=request.organization), pk=pk)
+    lines = list(payout.lines.select_related("payment").order_by("created", "pk"))
+    if lines:
+        return _lines_page(request, payout, lines)
+    every = PaymentRequest.objects.filter(organization=request.organization, payout=payout)
+    payments = (
+        payments_scoped(every, membership=request.membership)
+        .select_related("ticket__customer", "team")
+        .order_by("paid_at", "pk")
+    )
+    zero = 0
+    sums = {
+        "count": Count("pk"),
+        "gross": Coalesce(Sum("amount_cents"), zero),
+        "fees": Coalesce(Sum("fee_cents"), zero),
+    }
+    totals = every.aggregate(**sums)
+    seen = payment_teams_seen(request.membership)
+    hidden = every.exclude(team_id__in=seen).aggregate(**sums) if seen is not None else None
+    if hidden and hidden["count"]:
+        hidden["net"] = hidden["gross"] - hidden["fees"]
+    else:
+        hidden = None
+    kept = totals["gross"] - totals["fees"]
+    # Refunds taken from this payout's balance: what the dealership kept minus what arrived.
+    other = kept - payout.amount_cents
+    context = {
+        "payout": payout,
+        "payments": payments,
+        "other_teams": hidden,
+        "totals": totals,
+        "kept": kept,
+        "other": other,
+        "other_abs": abs(other),
+    }
+    return render(request, "payments/payout_detail.html", context)
+
+
+def _lines_page(request: HttpRequest, payout: Payout, lines: list[PayoutLine]) -> HttpResponse:
+    """The payout as Stripe composed it: one row per balance transaction, the net adding up.
+    Lines of payments of teams the member does not see are one "Other teams" row."""
+    seen = payment_teams_seen(request.membership)  # type: ignore[attr-defined]
+    hidden = [
+        line
+        for line in lines
+        if seen is not None and line.payment is not None and line.payment.team_id not in seen
+    ]
+    hidden_ids = {line.pk for line in hidden}  # a set: a payout can hold thousands of lines
+    other_teams = (
+        {
+            "count": len(hidden),
+            "gross": sum(line.amount_cents for line in hidden),
+            "fees": sum(line.fee_cents for line in hidden),
+            "net": sum(line.net_cents for line in hidden),
+        }
+        if hidden
+        else None
+    )
+    kinds = []
+    for kind, label in PayoutLine.Kind.choices:
+        of_kind = [line for line in lines if line.kind == kind]
+        if of_kind:
+            kinds.append(
+                {
+                    "kind": kind,
+                    "label": label,
+                    "count": len(of_kind),
+                    "net": sum(line.net_cents for line in of_kind),
+                }
+            )
+    net = sum(line.net_cents for line in lines)
+    context = {
+        "payout": payout,
+        "lines": [line for line in lines if line.pk not in hidden_ids],
+        "other_teams": other_teams,
+        "line_kinds": kinds,
+        "line_totals": {
+            "gross": sum(line.amount_cents for line in lines),
+            "fees": sum(line.fee_cents for line in lines),
+            "net": net,
+        },
+        "unexplained": payout.amount_cents - net,
+    }
+    return render(request, "payments/payout_detail.html", context)
+
+
+@require_POST
+@organization_view(Capability.VIEW_PAYMENTS)
+def payout_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read the payout's balance transactions from Stripe again (replaces its lines)."""
+    payout = get_object_or_404(Payout.objects.filter(organization=request.organization), pk=pk)
+    try:
+        lines = payout_composition_sync(payout=payout)
+    except GatewayError as exc:
+        messages.error(request, gateway_message(_("Stripe could not be read: %(e)s"), exc))
+    else:
+        messages.success(
+            request, _("Refreshed from Stripe: %(count)d lines.") % {"count": len(lines)}
+        )
+    return redirect("payout_detail", org=request.organization.slug, pk=payout.pk)

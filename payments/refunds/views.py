@@ -1,0 +1,141 @@
+"""Refund a payment (F7): a confirmation naming the amount, then the refund itself.
+
+Managers of the payment's (payments-enabled) team and admins may refund; a manager of
+another team gets 404 (the payment is not theirs to see), an advisor 403. The confirmation
+is a GET; the POST asks for the password again when the last check is older than five
+minutes, then refunds. A double click or a second manager is told the refund is under way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import recent_password_required
+from payments.gateway import GatewayError, gateway_message
+from payments.models import PaymentRequest
+from payments.money import format_money
+from payments.refunds import services as refunds_services
+from teams.access import organization_view
+from teams.roles import Capability, has_capability, sees_payments_of
+
+CARD_BRANDS = {
+    "amex": "American Express",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "jcb": "JCB",
+    "mastercard": "Mastercard",
+    "unionpay": "UnionPay",
+    "visa": "Visa",
+}
+
+
+def card_label(payment: PaymentRequest) -> str:
+    brand = CARD_BRANDS.get(payment.card_brand.lower(), payment.card_brand.title() or _("card"))
+    return f"{brand} •••• {payment.card_last4}" if payment.card_last4 else brand
+
+
+def payment_page(payment: PaymentRequest) -> str:
+    """The payment's page, or its ticket's while the payment page does not exist."""
+    org = payment.organization.slug
+    try:
+        return reverse("payment_detail", kwargs={"org": org, "pk": payment.pk})
+    except NoReverseMatch:
+        return reverse("ticket_detail", kwargs={"org": org, "pk": payment.ticket_id})
+
+
+def _payment_for(request: HttpRequest, pk: int) -> PaymentRequest:
+    """The organization's payment, if this member may refund it: 404 outside what they
+    see (another organization, a manager's other teams), 403 for those who only see it."""
+    membership = request.membership  # type: ignore[attr-defined]
+    payment = (
+        PaymentRequest.objects.select_related("organization", "team", "ticket")
+        .filter(organization_id=membership.organization_id, pk=pk)
+        .first()
+    )
+    if payment is None:
+        raise Http404("No such payment.")
+    if has_capability(membership, Capability.REFUND_PAYMENT, payment.team):
+        return payment
+    if has_capability(membership, Capability.VIEW_PAYMENTS):
+        raise Http404("No such payment.")  # a manager of other teams: not theirs to see
+    if sees_payments_of(membership, payment.team_id):
+        raise PermissionDenied  # an advisor of the team sees the payment on the ticket
+    raise Http404("No such payment.")
+
+
+@require_http_methods(["GET", "POST"])
+@organization_view()
+def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = _payment_for(request, pk)
+    return _refund(request, payment)
+
+
+@recent_password_required
+def _refund(request: HttpRequest, payment: PaymentRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _perform(request, payment)
+    reason = refunds_services.refund_unavailable(payment)
+    return render(
+        request,
+        "payments/refund_confirm.html",
+        _context(payment, reason),
+        status=200 if not reason else 409,
+    )
+
+
+def _perform(request: HttpRequest, payment: PaymentRequest) -> HttpResponse:
+    amount = format_money(payment.amount_cents, payment.currency)
+    try:
+        refund = refunds_services.refund_request(
+            payment=payment,
+            actor=request.membership.user,  # type: ignore[attr-defined]
+        )
+    except ValidationError as exc:
+        messages.warning(request, " ".join(exc.messages))
+    except GatewayError as exc:
+        messages.error(
+            request,
+            gateway_message(
+                _("Stripe refused the refund: %(e)s Nothing was refunded; you may try again."),
+                exc,
+            ),
+        )
+    else:
+        if refund.status == refund.Status.SUCCEEDED:
+            text = _("Refunded %(amount)s to %(card)s.")
+        elif refund.status == refund.Status.FAILED:
+            text = _("The refund of %(amount)s failed: %(reason)s")
+        else:
+            text = _(
+                "Refund of %(amount)s to %(card)s sent to Stripe. It shows as Refunded here "
+                "once Stripe confirms it."
+            )
+        messages.success(
+            request,
+            text % {"amount": amount, "card": card_label(payment), "reason": refund.failure_reason},
+        )
+    return redirect(payment_page(payment))
+
+
+def _context(payment: PaymentRequest, reason: str) -> dict[str, Any]:
+    currency = payment.currency
+    fee_returned = settings.REFUND_APPLICATION_FEE
+    return {
+        "payment": payment,
+        "unavailable": reason,
+        "amount": format_money(payment.amount_cents, currency),
+        "card": card_label(payment),
+        "fee": format_money(payment.fee_cents, currency),
+        "fee_returned": fee_returned,
+        "dealership_ends_at": format_money(0 if fee_returned else -payment.fee_cents, currency),
+        "back": payment_page(payment),
+        "org": payment.organization.slug,
+    }

@@ -1,0 +1,222 @@
+"""Reports page: the stored daily reconciliation reports, their detail and CSV/XLSX exports,
+and Stripe's own reports.
+
+A report is organization-wide: anyone holding VIEW_PAYMENTS (admins, managers of a
+payments-enabled team) sees it. Every time is shown in the organization's zone, labelled."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from payments.exports import csv_made_safe
+from payments.models import DailyReport, StripeReportRun
+from payments.reports import export as reports_export
+from payments.reports import services as reports_services
+from payments.reports import stripe_runs as reports_stripe_runs
+from teams.access import organization_view
+from teams.roles import Capability, sees_every_teams_payments
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report(request: HttpRequest, day: str) -> DailyReport:
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError as exc:
+        raise Http404("No such day.") from exc
+    report = get_object_or_404(
+        DailyReport.objects.select_related("organization"),
+        organization=request.organization,  # type: ignore[attr-defined]
+        day=parsed,
+    )
+    return reports_services.report_seen_by(report, request.membership)  # type: ignore[attr-defined]
+
+
+def _with_local_time(report: DailyReport) -> DailyReport:
+    report.generated_local = report.generated_at.astimezone(  # type: ignore[attr-defined]
+        ZoneInfo(report.time_zone)
+    )
+    return report
+
+
+@require_GET
+@organization_view(Capability.VIEW_PAYMENTS)
+def report_list(request: HttpRequest) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]
+    items = [
+        _with_local_time(r)
+        for r in DailyReport.objects.filter(organization=organization)
+        .defer("rows")
+        .order_by("-day")[:400]
+    ]
+    return render(
+        request,
+        "payments/reports.html",
+        {"reports": items, **_stripe_reports_context(request, StripeReportForm())},
+    )
+
+
+def _short(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M") if iso else ""
+
+
+@require_GET
+@organization_view(Capability.VIEW_PAYMENTS)
+def report_detail(request: HttpRequest, day: str) -> HttpResponse:
+    report = _with_local_time(_report(request, day))
+    rows = [
+        {**row, "local_display": _short(row["time_local"]), "utc_display": _short(row["time_utc"])}
+        for row in report.rows
+    ]
+    return render(
+        request,
+        "payments/report_detail.html",
+        {"report": report, "rows": rows, "totals": report.totals},
+    )
+
+
+@require_GET
+@organization_view(Capability.VIEW_PAYMENTS)
+def report_csv(request: HttpRequest, day: str) -> HttpResponse:
+    report = _report(request, day)
+    response = HttpResponse(
+        reports_export.report_csv(report), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{reports_export.export_filename(report, "csv")}"'
+    )
+    return response
+
+
+@require_GET
+@organization_view(Capability.VIEW_PAYMENTS)
+def report_xlsx(request: HttpRequest, day: str) -> HttpResponse:
+    report = _report(request, day)
+    try:
+        content = reports_export.report_xlsx(report)
+    except ImportError as exc:  # openpyxl not installed yet
+        raise Http404("XLSX exports are not available.") from exc
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{reports_export.export_filename(report, "xlsx")}"'
+    )
+    return response
+
+
+class StripeReportForm(forms.Form):
+    report_type = forms.ChoiceField(
+        label=_("Report"),
+        choices=list(reports_stripe_runs.REPORT_TYPES.items()),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+    end = forms.DateField(
+        label=_("To"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+
+
+def _whole_account(request: HttpRequest) -> None:
+    """Stripe's reports cover the whole account, every team: only for those who see them all."""
+    if not sees_every_teams_payments(request.membership):  # type: ignore[attr-defined]
+        raise PermissionDenied(
+            _("Stripe's reports cover every team's payments; ask an admin for them.")
+        )
+
+
+def _stripe_runs(request: HttpRequest):
+    return StripeReportRun.objects.filter(
+        organization=request.organization  # type: ignore[attr-defined]
+    ).defer("content")
+
+
+def _with_labels(run: StripeReportRun) -> StripeReportRun:
+    tz = reports_stripe_runs._zone(run.organization)
+    run.type_label = reports_stripe_runs.REPORT_TYPES.get(run.report_type, run.report_type)  # type: ignore[attr-defined]
+    run.first_day = run.interval_start.astimezone(tz).date()  # type: ignore[attr-defined]
+    run.last_day = (run.interval_end.astimezone(tz) - timedelta(microseconds=1)).date()  # type: ignore[attr-defined]
+    return run
+
+
+def _stripe_reports_context(request: HttpRequest, form: StripeReportForm) -> dict:
+    if not sees_every_teams_payments(request.membership):  # type: ignore[attr-defined]
+        return {"stripe_reports_hidden": True}
+    runs = [
+        _with_labels(r)
+        for r in _stripe_runs(request).select_related("organization").order_by("-created_at")[:50]
+    ]
+    return {"stripe_form": form, "stripe_runs": runs}
+
+
+@require_POST
+@organization_view(Capability.VIEW_PAYMENTS)
+def stripe_report_create(request: HttpRequest) -> HttpResponse:
+    _whole_account(request)
+    form = StripeReportForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                reports_stripe_runs.stripe_report_request(
+                    organization=request.organization,  # type: ignore[attr-defined]
+                    actor=request.user,  # type: ignore[arg-type]
+                    report_type=form.cleaned_data["report_type"],
+                    start=form.cleaned_data["start"],
+                    end=form.cleaned_data["end"],
+                )
+        except reports_stripe_runs.ReportRequestError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Stripe is preparing the report."))
+            return redirect(
+                "report_list",
+                org=request.organization.slug,  # type: ignore[attr-defined]
+            )
+    items = [
+        _with_local_time(r)
+        for r in DailyReport.objects.filter(organization=request.organization)  # type: ignore[attr-defined]
+        .defer("rows")
+        .order_by("-day")[:400]
+    ]
+    return render(
+        request,
+        "payments/reports.html",
+        {"reports": items, **_stripe_reports_context(request, form)},
+        status=400,
+    )
+
+
+@require_GET
+@organization_view(Capability.VIEW_PAYMENTS)
+def stripe_report_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """One run's row (htmx refreshes it every 3 s while Stripe prepares the file)."""
+    _whole_account(request)
+    run = get_object_or_404(_stripe_runs(request).select_related("organization"), pk=pk)
+    return render(request, "payments/stripe_report.html", {"run": _with_labels(run)})
+
+
+@require_GET
+@organization_view(Capability.VIEW_PAYMENTS)
+def stripe_report_download(request: HttpRequest, pk: int) -> HttpResponse:
+    _whole_account(request)
+    run = get_object_or_404(
+        StripeReportRun.objects.filter(
+            organization=request.organization,  # type: ignore[attr-defined]
+            status=StripeReportRun.Status.SUCCEEDED,
+        ),
+        pk=pk,
+    )
+    # Stripe's file as Stripe made it, but a description typed in our app is never a formula.
+    response = HttpResponse(csv_made_safe(run.content), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{run.file_name}"'
+    return response

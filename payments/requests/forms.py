@@ -1,0 +1,87 @@
+"""Payment request input: the advisor's request and the reminder setting. Forms never write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentRequestForm(forms.Form):
+    """Amount in the organization's currency (parsed to cents without floats), what it is
+    for, and the DBS invoice or repair-order number if there is one."""
+
+    amount = forms.CharField(
+        label=_("Amount"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"}
+        ),
+        error_messages={"required": _("Enter the amount, like 1,234.56.")},
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=200,
+        help_text=_("The customer sees this, e.g. “Brake service, RO 4411”."),
+        error_messages={"required": _("Describe what the payment is for.")},
+    )
+    reference = forms.CharField(
+        label=_("DBS invoice or RO number"),
+        max_length=64,
+        required=False,
+        help_text=_("Optional: helps accounting match the payment in the DBS."),
+    )
+
+    # One request per submission: a key made when the form is shown; the same key sent twice
+    # (a double click, a resent post) gets the request the first one made.
+    submission = forms.CharField(
+        widget=forms.HiddenInput, max_length=64, required=False, initial=""
+    )
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        if not self.is_bound:
+            import secrets
+
+            self.initial["submission"] = secrets.token_urlsafe(16)
+
+    def clean_amount(self) -> int:
+        from payments.money import AmountError, parse_amount
+
+        try:
+            return parse_amount(self.cleaned_data["amount"], self.currency)
+        except AmountError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_description(self) -> str:
+        value = " ".join(self.cleaned_data["description"].split())
+        if not value:
+            raise forms.ValidationError(_("Describe what the payment is for."))
+        return value
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip()
+
+
+REMINDER_CHOICES = [
+    (0, _("Off")),
+    (4, _("After 4 hours")),
+    (12, _("After 12 hours")),
+    (24, _("After 24 hours")),
+    (48, _("After 2 days")),
+    (72, _("After 3 days")),
+]
+
+
+class ReminderForm(forms.Form):
+    """When an unpaid payment request gets its one reminder text."""
+
+    after_hours = forms.TypedChoiceField(
+        label=_("Reminder for unpaid requests"),
+        choices=REMINDER_CHOICES,
+        coerce=int,
+        help_text=_("One text with the same link; never to a customer who replied STOP."),
+    )
+
+    def clean_after_hours(self) -> int | None:
+        return self.cleaned_data["after_hours"] or None

@@ -1,0 +1,161 @@
+"""Stripe's events about payment requests: Checkout, charges and disputes (platform events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from payments.models import PaymentRequest, WebhookEvent
+from payments.requests.duplicates import duplicate_charge_detect
+from payments.requests.services import payment_request_apply_charge, payment_request_mark_paid
+from payments.timeline import payment_request_timeline
+from payments.webhooks.registry import event_object, handles
+
+
+def _id_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return str(value or "")
+
+
+def _payment_request(event: WebhookEvent, obj: dict[str, Any]) -> PaymentRequest | None:
+    """Our request named by the object's metadata (or client_reference_id), held for update.
+
+    Only platform events count, and the metadata's organization must be the request's: an
+    object of another platform test account, or of another tenant, changes nothing."""
+    if event.account:
+        return None  # a Connect event: never about our platform charges
+    requests = PaymentRequest.objects.select_for_update().select_related("organization", "ticket")
+    metadata = obj.get("metadata") or {}
+    request_id = str(metadata.get("payment_request_id") or obj.get("client_reference_id") or "")
+    if request_id.isdigit():
+        found = requests.filter(pk=int(request_id)).first()
+        organization_id = str(metadata.get("organization_id") or "")
+        if found is not None and organization_id and organization_id != str(found.organization_id):
+            return None
+        return found
+    # Objects without our metadata (a dispute): follow the charge or the payment intent.
+    charge_id = obj.get("id") if obj.get("object") == "charge" else _id_of(obj.get("charge"))
+    if charge_id:
+        found = requests.filter(charge_id=charge_id).first()
+        if found is not None:
+            return found
+    intent_id = (
+        obj.get("id")
+        if obj.get("object") == "payment_intent"
+        else _id_of(obj.get("payment_intent"))
+    )
+    if intent_id:
+        return requests.filter(payment_intent_id=intent_id).first()
+    return None
+
+
+@handles("checkout.session.completed")
+def checkout_session_completed(event: WebhookEvent) -> None:
+    session = event_object(event)
+    request = _payment_request(event, session)
+    if request is None:
+        return
+    intent_id = _id_of(session.get("payment_intent"))
+    if session.get("payment_status") in ("paid", "no_payment_required"):
+        if _duplicate(request, intent_id, session.get("amount_total"), session.get("id")):
+            return
+        payment_request_mark_paid(request=request, payment_intent_id=intent_id, at=event.created)
+        return
+    # "unpaid": an asynchronous method is still on its way; the request stays open.
+    if intent_id and not request.payment_intent_id:
+        request.payment_intent_id = intent_id
+        request.save(update_fields=["payment_intent_id"])
+
+
+@handles("checkout.session.async_payment_succeeded")
+def checkout_session_async_succeeded(event: WebhookEvent) -> None:
+    session = event_object(event)
+    request = _payment_request(event, session)
+    intent_id = _id_of(session.get("payment_intent"))
+    if request is not None and not _duplicate(
+        request, intent_id, session.get("amount_total"), session.get("id")
+    ):
+        payment_request_mark_paid(request=request, payment_intent_id=intent_id, at=event.created)
+
+
+def _payment_failed(request: PaymentRequest, message: str, event: WebhookEvent) -> None:
+    if request.status != PaymentRequest.Status.OPEN:
+        return  # paid meanwhile (a retry succeeded), cancelled or refunded: nothing to say
+    request.failure_message = message[:500]
+    if request.last_event_at is None or event.created > request.last_event_at:
+        request.last_event_at = event.created
+    request.save(update_fields=["failure_message", "last_event_at"])
+    payment_request_timeline(request, "payment_request.failed", message=message)
+
+
+@handles("checkout.session.async_payment_failed")
+def checkout_session_async_failed(event: WebhookEvent) -> None:
+    session = event_object(event)
+    request = _payment_request(event, session)
+    if request is not None:
+        _payment_failed(request, "The payment did not go through.", event)
+
+
+@handles("checkout.session.expired")
+def checkout_session_expired(event: WebhookEvent) -> None:
+    """The session ended unpaid. The request stays open: the link makes a new session. A late
+    "expired" never touches a paid request, nor a session that was replaced already."""
+    session = event_object(event)
+    request = _payment_request(event, session)
+    if request is None or request.status != PaymentRequest.Status.OPEN:
+        return
+    if request.checkout_session_id != session.get("id"):
+        return
+    request.checkout_session_id = request.checkout_url = ""
+    request.checkout_expires_at = None
+    request.save(update_fields=["checkout_session_id", "checkout_url", "checkout_expires_at"])
+    payment_request_timeline(request, "payment_request.expired", session=session.get("id"))
+
+
+@handles("payment_intent.payment_failed")
+def payment_intent_failed(event: WebhookEvent) -> None:
+    intent = event_object(event)
+    request = _payment_request(event, intent)
+    if request is None:
+        return
+    error = intent.get("last_payment_error") or {}
+    _payment_failed(request, error.get("message") or "The card was declined.", event)
+
+
+def _duplicate(request: PaymentRequest, intent_id: str, amount: Any, session_id: Any = "") -> bool:
+    """A payment by another PaymentIntent of a request paid already: recorded and refunded
+    (``duplicate_charge_detect``), never applied to the request."""
+    return duplicate_charge_detect(
+        request=request,
+        payment_intent_id=intent_id,
+        amount_cents=int(amount or 0),
+        session_id=str(session_id or ""),
+    )
+
+
+@handles("charge.succeeded")
+def charge_succeeded(event: WebhookEvent) -> None:
+    charge = event_object(event)
+    request = _payment_request(event, charge)
+    if request is None or _duplicate(
+        request, _id_of(charge.get("payment_intent")), charge.get("amount")
+    ):
+        return
+    payment_request_apply_charge(request=request, charge=charge, at=event.created)
+
+
+@handles("charge.dispute.created")
+def charge_dispute_created(event: WebhookEvent) -> None:
+    dispute = event_object(event)
+    request = _payment_request(event, dispute)
+    if request is None or request.status in (
+        PaymentRequest.Status.DISPUTED,
+        PaymentRequest.Status.REFUNDED,
+    ):
+        return
+    request.status = PaymentRequest.Status.DISPUTED
+    request.disputed_at = event.created
+    request.save(update_fields=["status", "disputed_at"])
+    payment_request_timeline(
+        request, "payment_request.disputed", reason=dispute.get("reason") or ""
+    )

@@ -1,0 +1,228 @@
+"""The customer's pages (F5): the request behind the short link, Pay, and the receipt.
+
+Public, no login: the token in the URL is the capability (192 random bits), like Stripe's own
+checkout links. Each page shows its own request and nothing else of the dealership, and an
+unknown token is a plain 404. Every page is rate limited per client and link (``rate_limited``)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import dateformat
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.adapter import client_ip
+from payments.gateway import GatewayError, get_gateway
+from payments.models import PaymentRequest
+from payments.money import format_money
+from payments.requests import checkout as requests_checkout
+from payments.requests import services as requests_services
+
+LINK_LIMIT = 60  # requests a minute by one client on one link (its pages together)
+
+
+GUESS_LIMIT = 20  # unknown links a minute by one client: then 429 on every customer page
+
+
+RATE_WINDOW = 60  # seconds
+
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def _minute() -> int:
+    """The rate limits' window: this minute's number."""
+    return int(time.time()) // RATE_WINDOW
+
+
+def _count(key: str) -> int:
+    """Count one hit of this minute's ``key``; answers the count so far."""
+    key = f"{key}:{_minute()}"
+    if cache.add(key, 1, timeout=RATE_WINDOW * 2):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=RATE_WINDOW * 2)
+        return 1
+
+
+def _guesses_key(client: str) -> str:
+    return f"pay-guess:{client}"
+
+
+def rate_limited(request: HttpRequest, token: str) -> bool:
+    """Per person, not per proxy or per site: each client (``client_ip``, which reads the
+    trusted proxies' X-Forwarded-For) has its own minute on each link, and a client that
+    guesses links is stopped without stopping anyone else. True past a limit."""
+    client = client_ip(request)
+    guesses = cache.get(f"{_guesses_key(client)}:{_minute()}") or 0
+    if guesses >= GUESS_LIMIT:
+        return True
+    link = hashlib.sha256(token.encode()).hexdigest()[:16]  # the token stays out of the cache
+    return _count(f"pay-link:{client}:{link}") > LINK_LIMIT
+
+
+def public_page(view):
+    """A customer page: no login, never cached, rate limited, no referrer to other sites."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if rate_limited(request, token):
+            response = render(request, "429.html", status=429)
+            response["Retry-After"] = str(RATE_WINDOW)
+            return response
+        try:
+            response = view(request, token, *args, **kwargs)
+        except Http404:
+            _count(_guesses_key(client_ip(request)))
+            raise
+        # The token never leaks to other sites; same-origin keeps Origin for the CSRF check.
+        response["Referrer-Policy"] = "same-origin"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return login_not_required(never_cache(wrapper))
+
+
+def _request_for(token: str) -> PaymentRequest:
+    if len(token) > 64:
+        raise Http404
+    found = PaymentRequest.objects.select_related("organization").filter(token=token).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+TIME_FORMAT = "M j, Y, g:i A T"
+
+
+def _when(moment: Any, zone: ZoneInfo) -> str:
+    return dateformat.format(moment.astimezone(zone), TIME_FORMAT)
+
+
+def _context(payment: PaymentRequest, **extra: Any) -> dict[str, Any]:
+    """Only this request's own fields: nothing else of the dealership or its customers."""
+    organization = payment.organization
+    zone = organization.time_zone
+    zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone))
+    paid_at = payment.paid_at
+    return {
+        "payment": payment,
+        "dealership": organization.name,
+        "amount": format_money(payment.amount_cents, payment.currency),
+        "paid_at": paid_at,
+        "paid_at_iso": paid_at.isoformat() if paid_at else "",
+        "paid_at_text": _when(paid_at, zone) if paid_at else "",
+        "paid_at_utc_text": _when(paid_at, UTC_ZONE) if paid_at else "",
+        "zone_name": str(zone.key),
+        "card_brand": (payment.card_brand or "").replace("_", " ").title(),
+        "refunded_at": payment.refunded_at,
+        "refunded_at_text": _when(payment.refunded_at, zone) if payment.refunded_at else "",
+        "pay_url": reverse("payment_public_pay", args=[payment.token]),
+        "page_url": reverse("payment_public", args=[payment.token]),
+        **extra,
+    }
+
+
+PAID_STATES = (
+    PaymentRequest.Status.PAID,
+    PaymentRequest.Status.REFUNDED,
+    PaymentRequest.Status.DISPUTED,
+)
+
+
+def _render_state(request: HttpRequest, payment: PaymentRequest, **extra: Any) -> HttpResponse:
+    if payment.status in PAID_STATES:
+        return render(request, "payments/public/receipt.html", _context(payment, **extra))
+    if payment.status == PaymentRequest.Status.CANCELLED:
+        return render(request, "payments/public/cancelled.html", _context(payment, **extra))
+    return render(request, "payments/public/request.html", _context(payment, **extra))
+
+
+@public_page
+@require_safe
+def request_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The short link: the dealership, the amount, what for, and one Pay button."""
+    payment = _request_for(token)
+    if payment.status == PaymentRequest.Status.OPEN:
+        requests_services.payment_request_mark_opened(request=payment)
+    return _render_state(request, payment)
+
+
+@public_page
+@require_POST
+def pay(request: HttpRequest, token: str) -> HttpResponse:
+    """Pay: to Stripe's hosted Checkout, with a fresh session when the last one expired."""
+    payment = _request_for(token)
+    if payment.status != PaymentRequest.Status.OPEN:
+        return _see_other(reverse("payment_public", args=[token]))
+    site = settings.SITE_URL
+    success_url = (
+        site + reverse("payment_public_success", args=[token]) + "?session_id={CHECKOUT_SESSION_ID}"
+    )
+    cancel_url = site + reverse("payment_public_cancel", args=[token])
+    try:
+        url = requests_checkout.payment_request_checkout(
+            request=payment, success_url=success_url, cancel_url=cancel_url
+        )
+    except (ValidationError, GatewayError):
+        payment.refresh_from_db()
+        if payment.status != PaymentRequest.Status.OPEN:
+            return _see_other(reverse("payment_public", args=[token]))
+        context = _context(payment, unavailable=True)
+        return render(request, "payments/public/request.html", context, status=503)
+    return _see_other(url)
+
+
+@public_page
+@require_safe
+def success(request: HttpRequest, token: str) -> HttpResponse:
+    """Back from Checkout. Stripe's webhook may not have arrived yet: the session is read
+    from Stripe, so the customer sees Paid at once."""
+    payment = _request_for(token)
+    session_id = request.GET.get("session_id", "")
+    if (
+        payment.status == PaymentRequest.Status.OPEN
+        and session_id.startswith("cs_")
+        and len(session_id) <= 255
+    ):
+        try:
+            session = get_gateway().retrieve_checkout_session(session_id)
+        except GatewayError:
+            session = None
+        if session is not None:
+            payment = requests_checkout.payment_request_sync_session(
+                request=payment, session=session
+            )
+    if payment.status == PaymentRequest.Status.OPEN:
+        return render(request, "payments/public/processing.html", _context(payment))
+    return _render_state(request, payment, just_paid=True)
+
+
+@public_page
+@require_safe
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer left Checkout: back to the request, nothing charged."""
+    payment = _request_for(token)
+    if payment.status != PaymentRequest.Status.OPEN:
+        return _see_other(reverse("payment_public", args=[token]))
+    return _render_state(request, payment, left_checkout=True)
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response

@@ -1,0 +1,269 @@
+"""Payment requests (F4): asked in a ticket, texted to the customer, and what Stripe's charge
+tells us about them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from payments.dates import from_timestamp
+from payments.gateway import GatewayError, get_gateway
+from payments.models import ConnectedAccount, PaymentRequest
+from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, format_money, platform_fee
+from payments.timeline import payment_request_timeline
+from teams.models import Membership
+from teams.services import audit_record
+from tickets.models import Ticket
+
+
+def payment_request_link(request: PaymentRequest) -> str:
+    """The customer's short link: our own page, which outlives any Checkout Session."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("payment_public", args=[request.token])
+
+
+def payment_request_unavailable(*, ticket: Ticket, membership: Membership | None) -> str:
+    """Why ``membership`` can't request a payment in ``ticket`` (in words), or ""."""
+    return _unavailable(ticket=ticket, membership=membership)[1]
+
+
+def _unavailable(*, ticket: Ticket, membership: Membership | None) -> tuple[str, str]:
+    from teams.roles import Capability, has_capability
+
+    organization = ticket.organization
+    if not organization.payments_supported:
+        return "country", _(
+            "Payments are offered to businesses registered in the United States or Canada."
+        )
+    account = ConnectedAccount.objects.filter(organization=organization).first()
+    if account is None or account.status != ConnectedAccount.Status.CONNECTED:
+        return "account", _(
+            "%(org)s is not connected to Stripe yet: an admin connects it in the Admin tab."
+        ) % {"org": organization.name}
+    if not ticket.team.payments_enabled:
+        return "team", _(
+            "The %(team)s team doesn't take payments: an admin can enable them in Team settings."
+        ) % {"team": ticket.team.name}
+    if membership is None or not has_capability(
+        membership, Capability.SEND_PAYMENT_REQUEST, ticket.team
+    ):
+        return "member", _(
+            "Only members of the %(team)s team can request payments in its tickets."
+        ) % {"team": ticket.team.name}
+    return "", ""
+
+
+def _request_sms_body(request: PaymentRequest) -> str:
+    return _("%(org)s: %(amount)s for %(description)s. Pay securely: %(link)s") % {
+        "org": request.organization.name,
+        "amount": format_money(request.amount_cents, request.currency),
+        "description": request.description,
+        "link": payment_request_link(request),
+    }
+
+
+@transaction.atomic
+def payment_request_create(
+    *,
+    ticket: Ticket,
+    actor: User,
+    amount_cents: int,
+    description: str,
+    reference: str = "",
+    submission_key: str = "",
+) -> PaymentRequest:
+    """F4: ask the ticket's customer for ``amount_cents``; text them the link after commit.
+
+    A customer who replied STOP gets no text: the request is created and the panel offers
+    its link to copy. The Checkout Session is created when the customer presses Pay.
+
+    ``submission_key`` (the form's) makes it once per submission: the same key again, even
+    at the same moment, answers the request the first made, and texts nothing more."""
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.services import sms_queue
+
+    organization = ticket.organization
+    membership = Membership.objects.filter(organization=organization, user=actor).first()
+    code, reason = _unavailable(ticket=ticket, membership=membership)
+    if code == "member":
+        raise PermissionDenied(reason)
+    if code:
+        raise ValidationError(reason)
+    description = " ".join((description or "").split())
+    reference = (reference or "").strip()
+    if not description:
+        raise ValidationError({"description": _("Describe what the payment is for.")})
+    if not MIN_AMOUNT_CENTS <= amount_cents <= MAX_AMOUNT_CENTS:
+        raise ValidationError({"amount": _("Enter an amount from 0.50 to 50,000.00.")})
+    assert organization.currency
+    submission_key = (submission_key or "")[:64]
+    if submission_key:
+        earlier = _submitted(ticket, submission_key)
+        if earlier is not None:
+            return earlier
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                request = PaymentRequest.objects.create(
+                    organization=organization,
+                    ticket=ticket,
+                    team=ticket.team,
+                    created_by=actor,
+                    amount_cents=amount_cents,
+                    currency=organization.currency,
+                    description=description,
+                    reference=reference,
+                    token=secrets.token_urlsafe(24),
+                    fee_cents=platform_fee(amount_cents),
+                    submission_key=submission_key,
+                )
+        except IntegrityError:
+            # The same submission at the same moment: the other one committed first.
+            earlier = _submitted(ticket, submission_key) if submission_key else None
+            if earlier is None:
+                raise
+            return earlier
+        customer = ticket.customer
+        texted = not customer.opted_out
+        if texted:
+            request.sms = sms_queue(to=str(customer.mobile_phone), body=_request_sms_body(request))
+            request.save(update_fields=["sms"])
+        payment_request_timeline(request, "payment_request.sent", author=actor, texted=texted)
+        audit_record(
+            organization=organization,
+            actor=actor,
+            action="payment_request.created",
+            target=request,
+            data={
+                "ticket": ticket.pk,
+                "amount_cents": amount_cents,
+                "currency": request.currency,
+                "fee_cents": request.fee_cents,
+                "texted": texted,
+            },
+        )
+    return request
+
+
+def _submitted(ticket: Ticket, submission_key: str) -> PaymentRequest | None:
+    found = PaymentRequest.objects.filter(
+        organization_id=ticket.organization_id, submission_key=submission_key
+    ).first()
+    if found is not None and found.ticket_id != ticket.pk:
+        raise ValidationError(_("This form was sent already. Reload the page and try again."))
+    return found
+
+
+@transaction.atomic
+def payment_request_resend(*, request: PaymentRequest, actor: User) -> PaymentRequest:
+    """Text the same link again (a new SMS), while the request is unpaid."""
+    from accounts.services import sms_queue
+
+    locked = (
+        PaymentRequest.objects.select_for_update()
+        .select_related("organization", "ticket__customer")
+        .get(pk=request.pk)
+    )
+    if locked.status != PaymentRequest.Status.OPEN:
+        raise ValidationError(_("Only an unpaid request can be sent again."))
+    customer = locked.ticket.customer
+    if customer.opted_out:
+        raise ValidationError(
+            _("%(name)s replied STOP: copy the link and share it another way.") % {"name": customer}
+        )
+    locked.sms = sms_queue(to=str(customer.mobile_phone), body=_request_sms_body(locked))
+    locked.save(update_fields=["sms"])
+    payment_request_timeline(locked, "payment_request.resent", author=actor)
+    audit_record(
+        organization=locked.organization,
+        actor=actor,
+        action="payment_request.resent",
+        target=locked,
+        data={"sms": locked.sms.pk},
+    )
+    return locked
+
+
+def payment_request_mark_opened(*, request: PaymentRequest) -> bool:
+    """The customer opened the link: recorded once, whatever the number of visits."""
+    with transaction.atomic():
+        now = timezone.now()
+        updated = PaymentRequest.objects.filter(pk=request.pk, opened_at__isnull=True).update(
+            opened_at=now
+        )
+        if updated:
+            request.opened_at = now
+            payment_request_timeline(request, "payment_request.opened")
+    return bool(updated)
+
+
+def _note_event_time(request: PaymentRequest, at: datetime | None) -> None:
+    if at and (request.last_event_at is None or at > request.last_event_at):
+        request.last_event_at = at
+
+
+def payment_request_mark_paid(
+    *, request: PaymentRequest, payment_intent_id: str = "", at: datetime | None = None
+) -> bool:
+    """Open (or cancelled: the money was taken anyway) → paid, once. Answers whether it
+    changed. The caller holds the row."""
+    if payment_intent_id and not request.payment_intent_id:
+        request.payment_intent_id = payment_intent_id
+    _note_event_time(request, at)
+    changed = request.status in (PaymentRequest.Status.OPEN, PaymentRequest.Status.CANCELLED)
+    if changed:
+        request.status = PaymentRequest.Status.PAID
+        request.paid_at = request.paid_at or at or timezone.now()
+        request.failure_message = ""
+        request.checkout_url = ""
+    request.save()
+    if changed:
+        payment_request_timeline(
+            request,
+            "payment_request.paid",
+            paid_at=request.paid_at.isoformat() if request.paid_at else None,
+        )
+    return changed
+
+
+def payment_request_apply_charge(
+    *, request: PaymentRequest, charge: dict[str, Any], at: datetime | None = None
+) -> None:
+    """Copy a charge's card, receipt and fees onto the request (and make it paid when the
+    charge succeeded). The caller holds the row."""
+    card = (charge.get("payment_method_details") or {}).get("card") or {}
+    request.charge_id = charge.get("id") or request.charge_id
+    request.card_brand = card.get("brand") or request.card_brand
+    request.card_last4 = card.get("last4") or request.card_last4
+    request.receipt_url = charge.get("receipt_url") or request.receipt_url
+    request.receipt_number = charge.get("receipt_number") or request.receipt_number
+    if charge.get("payment_intent") and isinstance(charge["payment_intent"], str):
+        request.payment_intent_id = request.payment_intent_id or charge["payment_intent"]
+    if charge.get("created") and charge.get("status") == "succeeded":
+        request.paid_at = from_timestamp(charge["created"])
+    transaction_ = charge.get("balance_transaction")
+    if isinstance(transaction_, str) and transaction_ and request.stripe_fee_cents is None:
+        try:
+            transaction_ = get_gateway().retrieve_balance_transaction(transaction_)
+        except GatewayError:
+            transaction_ = None  # fees come later (reconciliation); never fail the event
+    if isinstance(transaction_, dict) and transaction_.get("fee") is not None:
+        request.stripe_fee_cents = int(transaction_["fee"])
+    request.net_cents = request.amount_cents - request.fee_cents
+    if charge.get("status") == "succeeded" and charge.get("paid", True):
+        payment_request_mark_paid(
+            request=request, payment_intent_id=request.payment_intent_id, at=at
+        )
+    else:
+        _note_event_time(request, at)
+        request.save()

@@ -1,0 +1,229 @@
+"""The advisor's side of payment requests (F4): the panel on the ticket page, request,
+cancel and resend.
+
+The panel is an htmx partial. The ticket page loads it (and would poll it every 5 s): the
+first answer is 286, which tells htmx to stop that polling, so a form being typed in is
+never replaced; inside, only the list of requests polls itself."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from django.contrib import messages as flash
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import SmsMessage
+from payments.models import PaymentRequest
+from payments.money import format_money
+from payments.requests import checkout as requests_checkout
+from payments.requests import services as requests_services
+from payments.requests.forms import PaymentRequestForm
+from payments.scope import payments_scoped
+from teams.access import organization_view
+from teams.models import Membership
+from tickets.models import Ticket
+from tickets.selectors import ticket_get
+
+STOP_POLLING = 286  # htmx: swap this answer and stop polling the element that asked
+
+
+def _badge(payment: PaymentRequest) -> tuple[str, str]:
+    """The request's status as the advisor reads it: label and Bootstrap badge class."""
+    status = payment.status
+    if status == PaymentRequest.Status.PAID:
+        return "Paid", "text-bg-success"
+    if status == PaymentRequest.Status.REFUNDED:
+        return "Refunded", "text-bg-secondary"
+    if status == PaymentRequest.Status.DISPUTED:
+        return "Disputed", "text-bg-danger"
+    if status == PaymentRequest.Status.CANCELLED:
+        return "Cancelled", "text-bg-light border"
+    if payment.failure_message:
+        return "Failed", "text-bg-danger"
+    if payment.opened_at:
+        return "Opened", "text-bg-info"
+    sms = payment.sms
+    if sms is None:
+        return "Link only", "text-bg-warning"
+    if sms.status == SmsMessage.Status.DELIVERED:
+        return "Delivered", "text-bg-primary"
+    if sms.status in (SmsMessage.Status.UNDELIVERED, SmsMessage.Status.FAILED):
+        return "Not delivered", "text-bg-warning"
+    return "Sent", "text-bg-light border"
+
+
+def _rows(ticket: Ticket, membership: Membership) -> list[dict[str, Any]]:
+    """The ticket's requests the member may see: none of a team whose payments they don't."""
+    rows = []
+    payments = (
+        payments_scoped(PaymentRequest.objects.filter(ticket=ticket), membership=membership)
+        .select_related("sms", "created_by")
+        .order_by("-created_at", "-pk")
+    )
+    for payment in payments:
+        label, css = _badge(payment)
+        rows.append(
+            {
+                "payment": payment,
+                "badge": label,
+                "badge_class": css,
+                "amount": format_money(payment.amount_cents, payment.currency),
+                "fee": format_money(payment.fee_cents, payment.currency),
+                "net": format_money(payment.dealership_net_cents, payment.currency),
+                "paid_at": payment.paid_at,
+                "link": requests_services.payment_request_link(payment),
+                "open": payment.status == PaymentRequest.Status.OPEN,
+            }
+        )
+    return rows
+
+
+def _panel(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    form: PaymentRequestForm | None = None,
+    status: int = 200,
+    error: str = "",
+    notice: str = "",
+    part: str = "",
+) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]
+    membership = request.membership  # type: ignore[attr-defined]
+    reason = requests_services.payment_request_unavailable(ticket=ticket, membership=membership)
+    zone = organization.time_zone
+    context = {
+        "ticket": ticket,
+        "organization": organization,
+        "rows": _rows(ticket, membership),
+        "unavailable": reason,
+        "form": form or PaymentRequestForm(currency=organization.currency or "usd"),
+        "form_open": form is not None and form.is_bound and bool(form.errors),
+        "error": error,
+        "notice": notice,
+        "opted_out": ticket.customer.opted_out,
+        "currency": (organization.currency or "usd").upper(),
+        "zone_name": str(getattr(zone, "key", zone)),
+    }
+    template = "payments/requests/_list.html" if part == "list" else "payments/requests/_panel.html"
+    return render(request, template, context, status=status)
+
+
+def _ticket(request: HttpRequest, pk: int) -> Ticket:
+    return ticket_get(
+        organization=request.organization,  # type: ignore[attr-defined]
+        membership=request.membership,  # type: ignore[attr-defined]
+        pk=pk,
+    )
+
+
+@organization_view()
+@require_http_methods(["GET", "HEAD", "POST"])
+def ticket_payment_requests(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the panel (or just its list, ``?part=list``). POST: request a payment."""
+    ticket = _ticket(request, pk)
+    organization = request.organization  # type: ignore[attr-defined]
+    if request.method != "POST":
+        part = request.GET.get("part", "")
+        polling_container = request.headers.get("HX-Request") == "true" and part != "list"
+        return _panel(request, ticket, part=part, status=STOP_POLLING if polling_container else 200)
+    form = PaymentRequestForm(request.POST, currency=organization.currency or "usd")
+    if not form.is_valid():
+        return _panel(request, ticket, form=form, status=HTTPStatus.UNPROCESSABLE_ENTITY)
+    try:
+        created = requests_services.payment_request_create(
+            ticket=ticket,
+            actor=request.user,  # type: ignore[arg-type]
+            amount_cents=form.cleaned_data["amount"],
+            description=form.cleaned_data["description"],
+            reference=form.cleaned_data["reference"],
+            submission_key=form.cleaned_data["submission"],
+        )
+    except ValidationError as exc:
+        for field, messages in _errors(exc).items():
+            form.add_error(field if field in form.fields else None, messages)
+        return _panel(request, ticket, form=form, status=HTTPStatus.UNPROCESSABLE_ENTITY)
+    amount = format_money(created.amount_cents, created.currency)
+    notice = (
+        _("Requested %(amount)s: texted to the customer.") % {"amount": amount}
+        if created.sms_id
+        else _("Request created. The customer replied STOP: copy the link below and share it.")
+    )
+    return _done(request, ticket, notice)
+
+
+def _done(request: HttpRequest, ticket: Ticket, notice: str) -> HttpResponse:
+    """htmx swaps the panel in place; a plain form post goes back to the ticket page."""
+    if request.headers.get("HX-Request") == "true":
+        return _panel(request, ticket, notice=notice)
+    flash.success(request, notice)
+    return redirect("ticket_detail", org=ticket.organization.slug, pk=ticket.pk)
+
+
+def _errors(exc: ValidationError) -> dict[str | None, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            field: [str(m) for e in errors for m in e.messages]
+            for field, errors in exc.error_dict.items()
+        }
+    return {None: [str(m) for m in exc.messages]}
+
+
+def _payment_request(request: HttpRequest, ticket: Ticket, pk: int) -> PaymentRequest:
+    return get_object_or_404(
+        payments_scoped(
+            PaymentRequest.objects.filter(ticket=ticket),
+            membership=request.membership,  # type: ignore[attr-defined]
+        ),
+        pk=pk,
+    )
+
+
+def _may_act(request: HttpRequest, ticket: Ticket) -> None:
+    from teams.roles import Capability, has_capability
+
+    if not has_capability(request.membership, Capability.SEND_PAYMENT_REQUEST, ticket.team):  # type: ignore[attr-defined]
+        raise PermissionDenied
+
+
+@organization_view()
+@require_POST
+def payment_request_cancel(request: HttpRequest, ticket_pk: int, pk: int) -> HttpResponse:
+    ticket = _ticket(request, ticket_pk)
+    payment = _payment_request(request, ticket, pk)
+    _may_act(request, ticket)
+    try:
+        requests_checkout.payment_request_cancel(request=payment, actor=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        return _panel(
+            request, ticket, error=" ".join(exc.messages), status=HTTPStatus.UNPROCESSABLE_ENTITY
+        )
+    return _done(
+        request,
+        ticket,
+        _("%(number)s cancelled: the link now says so.") % {"number": payment.display_number},
+    )
+
+
+@organization_view()
+@require_POST
+def payment_request_resend(request: HttpRequest, ticket_pk: int, pk: int) -> HttpResponse:
+    ticket = _ticket(request, ticket_pk)
+    payment = _payment_request(request, ticket, pk)
+    _may_act(request, ticket)
+    try:
+        requests_services.payment_request_resend(request=payment, actor=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        return _panel(
+            request, ticket, error=" ".join(exc.messages), status=HTTPStatus.UNPROCESSABLE_ENTITY
+        )
+    return _done(
+        request,
+        ticket,
+        _("%(number)s texted again (same link).") % {"number": payment.display_number},
+    )
