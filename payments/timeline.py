@@ -11,30 +11,30 @@ from payments.models import PaymentRequest
 from payments.money import format_money
 
 
-def _request_event_data(request: PaymentRequest, **extra: Any) -> dict[str, Any]:
+def _request_event_data(payment_request: PaymentRequest, **extra: Any) -> dict[str, Any]:
     return {
-        "payment_request_id": request.pk,
-        "number": request.display_number,
-        "amount": format_money(request.amount_cents, request.currency),
-        "amount_cents": request.amount_cents,
-        "currency": request.currency,
-        "description": request.description,
-        "reference": request.reference,
+        "payment_request_id": payment_request.pk,
+        "number": payment_request.display_number,
+        "amount": format_money(payment_request.amount_cents, payment_request.currency),
+        "amount_cents": payment_request.amount_cents,
+        "currency": payment_request.currency,
+        "description": payment_request.description,
+        "reference": payment_request.reference,
         **extra,
     }
 
 
 def payment_request_timeline(
-    request: PaymentRequest, event: str, author: User | None = None, **extra
+    payment_request: PaymentRequest, event: str, author: User | None = None, **extra
 ):
     from tickets.models import TimelineEntry
     from tickets.services import timeline_add
 
     return timeline_add(
-        ticket=request.ticket,
+        ticket=payment_request.ticket,
         kind=TimelineEntry.Kind.EVENT,
         event=event,
-        data=_request_event_data(request, **extra),
+        data=_request_event_data(payment_request, **extra),
         author=author,
     )
 

@@ -19,24 +19,24 @@ def charge_refunded(event: WebhookEvent) -> None:
     charge = event_object(event)
     if _duplicate_refunded(event, charge):
         return
-    request = _payment_request(event, charge)
-    if request is None:
+    payment_request = _payment_request(event, charge)
+    if payment_request is None:
         return
-    payment_request_apply_charge(request=request, charge=charge, at=event.created)
+    payment_request_apply_charge(payment_request=payment_request, charge=charge, at=event.created)
     for obj in (charge.get("refunds") or {}).get("data") or []:
         if isinstance(obj, dict):
-            refund = refund_find(obj, request.organization_id)
-            if refund is not None and refund.payment_id == request.pk:
+            refund = refund_find(obj, payment_request.organization_id)
+            if refund is not None and refund.payment_id == payment_request.pk:
                 refund = Refund.objects.select_for_update().get(pk=refund.pk)
-                refund.payment = request  # the row we hold: one object, one truth
+                refund.payment = payment_request  # the row we hold: one object, one truth
                 refund_apply(refund=refund, obj=obj, at=event.created)
-    amount = int(charge.get("amount") or request.amount_cents)
+    amount = int(charge.get("amount") or payment_request.amount_cents)
     refunded = int(charge.get("amount_refunded") or 0)
     if refunded < amount:
         return  # a partial refund (made in Stripe's dashboard): the payment stays paid
     live = (
         Refund.objects.select_for_update()
-        .filter(payment=request)
+        .filter(payment=payment_request)
         .exclude(status__in=[Refund.Status.FAILED, Refund.Status.CANCELED])
         .first()
     )
@@ -47,11 +47,11 @@ def charge_refunded(event: WebhookEvent) -> None:
         if stripe_id and Refund.objects.filter(stripe_refund_id=stripe_id).exists():
             stripe_id = None
         Refund.objects.create(
-            organization=request.organization,
-            payment=request,
+            organization=payment_request.organization,
+            payment=payment_request,
             stripe_refund_id=stripe_id,
             amount_cents=refunded,
-            currency=request.currency,
+            currency=payment_request.currency,
             status=Refund.Status.SUCCEEDED,
             last_event_at=event.created,
         )
@@ -59,7 +59,7 @@ def charge_refunded(event: WebhookEvent) -> None:
         live.status = Refund.Status.SUCCEEDED
         live.last_event_at = max(live.last_event_at or event.created, event.created)
         live.save(update_fields=["status", "last_event_at", "updated_at"])
-    payment_refunded(payment=request, amount_cents=refunded, at=event.created)
+    payment_refunded(payment=payment_request, amount_cents=refunded, at=event.created)
 
 
 def _duplicate_refunded(event: WebhookEvent, charge: dict[str, Any]) -> bool:

@@ -29,7 +29,9 @@ CHECKOUT_LIFETIME = timedelta(hours=23)  # Stripe allows 30 minutes to 24 hours
 CHECKOUT_REUSE_MARGIN = timedelta(minutes=10)  # a session closer to its end is replaced
 
 
-def payment_request_checkout(*, request: PaymentRequest, success_url: str, cancel_url: str) -> str:
+def payment_request_checkout(
+    *, payment_request: PaymentRequest, success_url: str, cancel_url: str
+) -> str:
     """F5: the Checkout URL for the customer's Pay button. At most one payable session per
     request at any time, whatever the concurrency.
 
@@ -43,7 +45,7 @@ def payment_request_checkout(*, request: PaymentRequest, success_url: str, cance
     failure: GatewayError | None = None
     paid: PaymentRequest | None = None
     with transaction.atomic():
-        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
+        locked = PaymentRequest.objects.select_for_update().get(pk=payment_request.pk)
         if locked.status != PaymentRequest.Status.OPEN:
             raise ValidationError(_("This payment request can't be paid any more."))
         now = timezone.now()
@@ -61,7 +63,7 @@ def payment_request_checkout(*, request: PaymentRequest, success_url: str, cance
             if previous is None:
                 raise GatewayError(UNREACHABLE, code="unreachable")
             if previous.get("payment_status") == "paid":
-                synced = payment_request_sync_session(request=locked, session=previous)
+                synced = payment_request_sync_session(payment_request=locked, session=previous)
                 paid = synced if synced.status != PaymentRequest.Status.OPEN else None
         if paid is None:
             failure = _checkout_session_create(
@@ -131,19 +133,19 @@ def _checkout_expire_quietly(session_id: str) -> dict[str, Any] | None:
             return None
 
 
-def payment_request_cancel(*, request: PaymentRequest, actor: User) -> PaymentRequest:
+def payment_request_cancel(*, payment_request: PaymentRequest, actor: User) -> PaymentRequest:
     """Cancel before payment: the open Checkout Session is closed first, so nothing can be
     paid afterwards, and the row stays held meanwhile, so a press of Pay cannot open another
     session beside it. A session that turns out paid makes the request paid instead."""
     paid = False
     with transaction.atomic():
-        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
+        locked = PaymentRequest.objects.select_for_update().get(pk=payment_request.pk)
         if locked.status != PaymentRequest.Status.OPEN:
             raise ValidationError(_("Only an unpaid request can be cancelled."))
         session_id = locked.checkout_session_id
         session = _checkout_expire_quietly(session_id) if session_id else None
         if session and session.get("payment_status") == "paid":
-            locked = payment_request_sync_session(request=locked, session=session)
+            locked = payment_request_sync_session(payment_request=locked, session=session)
             paid = True
         else:
             _cancelled(locked, actor=actor)
@@ -177,23 +179,26 @@ def _cancelled(locked: PaymentRequest, *, actor: User) -> None:
 
 
 def payment_request_sync_session(
-    *, request: PaymentRequest, session: dict[str, Any]
+    *, payment_request: PaymentRequest, session: dict[str, Any]
 ) -> PaymentRequest:
     """The success page read the session from Stripe before the webhook came: apply it."""
-    if str(session.get("client_reference_id")) != str(request.pk):
-        return request
-    if (session.get("metadata") or {}).get("payment_request_id") not in (None, str(request.pk)):
-        return request
+    if str(session.get("client_reference_id")) != str(payment_request.pk):
+        return payment_request
+    if (session.get("metadata") or {}).get("payment_request_id") not in (
+        None,
+        str(payment_request.pk),
+    ):
+        return payment_request
     if session.get("payment_status") != "paid":
-        return request
+        return payment_request
     intent = session.get("payment_intent")
     with transaction.atomic():
         from payments.requests.duplicates import duplicate_charge_detect
 
-        locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
+        locked = PaymentRequest.objects.select_for_update().get(pk=payment_request.pk)
         intent_id = str((intent.get("id") if isinstance(intent, dict) else intent) or "")
         if duplicate_charge_detect(
-            request=locked,
+            payment_request=locked,
             payment_intent_id=intent_id,
             amount_cents=int(session.get("amount_total") or 0),
             session_id=str(session.get("id") or ""),
@@ -202,7 +207,7 @@ def payment_request_sync_session(
         charge = intent.get("latest_charge") if isinstance(intent, dict) else None
         if isinstance(charge, dict):
             locked.payment_intent_id = locked.payment_intent_id or intent_id
-            payment_request_apply_charge(request=locked, charge=charge)
+            payment_request_apply_charge(payment_request=locked, charge=charge)
         else:
-            payment_request_mark_paid(request=locked, payment_intent_id=intent_id)
+            payment_request_mark_paid(payment_request=locked, payment_intent_id=intent_id)
     return locked

@@ -23,28 +23,32 @@ PAID_STATUSES = (
 
 
 def duplicate_charge_detect(
-    *, request: PaymentRequest, payment_intent_id: str, amount_cents: int, session_id: str = ""
+    *,
+    payment_request: PaymentRequest,
+    payment_intent_id: str,
+    amount_cents: int,
+    session_id: str = "",
 ) -> bool:
     """Whether ``payment_intent_id`` paid ``request`` (held) a second time. If so it is
     recorded once, audited and on the ticket's timeline, and its refund is queued."""
     if (
         not payment_intent_id
-        or not request.payment_intent_id
-        or payment_intent_id == request.payment_intent_id
-        or request.status not in PAID_STATUSES
+        or not payment_request.payment_intent_id
+        or payment_intent_id == payment_request.payment_intent_id
+        or payment_request.status not in PAID_STATUSES
     ):
         return False
     duplicate, created = DuplicateCharge.objects.get_or_create(
         payment_intent_id=payment_intent_id,
         defaults={
-            "organization_id": request.organization_id,
-            "payment": request,
+            "organization_id": payment_request.organization_id,
+            "payment": payment_request,
             "checkout_session_id": session_id,
-            "amount_cents": amount_cents or request.amount_cents,
-            "currency": request.currency,
+            "amount_cents": amount_cents or payment_request.amount_cents,
+            "currency": payment_request.currency,
         },
     )
-    if duplicate.payment_id != request.pk:
+    if duplicate.payment_id != payment_request.pk:
         return True  # recorded under its own request already: nothing more to do here
     if session_id and not duplicate.checkout_session_id:
         duplicate.checkout_session_id = session_id
@@ -57,14 +61,14 @@ def duplicate_charge_detect(
             "currency": duplicate.currency,
         }
         audit_record(
-            organization=request.organization,
+            organization=payment_request.organization,
             actor=None,
             action="payment.duplicate_detected",
-            target=request,
+            target=payment_request,
             data=data,
         )
         payment_request_timeline(
-            request,
+            payment_request,
             "payment_request.duplicate_charged",
             duplicate=format_money(duplicate.amount_cents, duplicate.currency),
             duplicate_charge_id=duplicate.pk,

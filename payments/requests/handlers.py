@@ -52,48 +52,52 @@ def _payment_request(event: WebhookEvent, obj: dict[str, Any]) -> PaymentRequest
 @handles("checkout.session.completed")
 def checkout_session_completed(event: WebhookEvent) -> None:
     session = event_object(event)
-    request = _payment_request(event, session)
-    if request is None:
+    payment_request = _payment_request(event, session)
+    if payment_request is None:
         return
     intent_id = _id_of(session.get("payment_intent"))
     if session.get("payment_status") in ("paid", "no_payment_required"):
-        if _duplicate(request, intent_id, session.get("amount_total"), session.get("id")):
+        if _duplicate(payment_request, intent_id, session.get("amount_total"), session.get("id")):
             return
-        payment_request_mark_paid(request=request, payment_intent_id=intent_id, at=event.created)
+        payment_request_mark_paid(
+            payment_request=payment_request, payment_intent_id=intent_id, at=event.created
+        )
         return
     # "unpaid": an asynchronous method is still on its way; the request stays open.
-    if intent_id and not request.payment_intent_id:
-        request.payment_intent_id = intent_id
-        request.save(update_fields=["payment_intent_id"])
+    if intent_id and not payment_request.payment_intent_id:
+        payment_request.payment_intent_id = intent_id
+        payment_request.save(update_fields=["payment_intent_id"])
 
 
 @handles("checkout.session.async_payment_succeeded")
 def checkout_session_async_succeeded(event: WebhookEvent) -> None:
     session = event_object(event)
-    request = _payment_request(event, session)
+    payment_request = _payment_request(event, session)
     intent_id = _id_of(session.get("payment_intent"))
-    if request is not None and not _duplicate(
-        request, intent_id, session.get("amount_total"), session.get("id")
+    if payment_request is not None and not _duplicate(
+        payment_request, intent_id, session.get("amount_total"), session.get("id")
     ):
-        payment_request_mark_paid(request=request, payment_intent_id=intent_id, at=event.created)
+        payment_request_mark_paid(
+            payment_request=payment_request, payment_intent_id=intent_id, at=event.created
+        )
 
 
-def _payment_failed(request: PaymentRequest, message: str, event: WebhookEvent) -> None:
-    if request.status != PaymentRequest.Status.OPEN:
+def _payment_failed(payment_request: PaymentRequest, message: str, event: WebhookEvent) -> None:
+    if payment_request.status != PaymentRequest.Status.OPEN:
         return  # paid meanwhile (a retry succeeded), cancelled or refunded: nothing to say
-    request.failure_message = message[:500]
-    if request.last_event_at is None or event.created > request.last_event_at:
-        request.last_event_at = event.created
-    request.save(update_fields=["failure_message", "last_event_at"])
-    payment_request_timeline(request, "payment_request.failed", message=message)
+    payment_request.failure_message = message[:500]
+    if payment_request.last_event_at is None or event.created > payment_request.last_event_at:
+        payment_request.last_event_at = event.created
+    payment_request.save(update_fields=["failure_message", "last_event_at"])
+    payment_request_timeline(payment_request, "payment_request.failed", message=message)
 
 
 @handles("checkout.session.async_payment_failed")
 def checkout_session_async_failed(event: WebhookEvent) -> None:
     session = event_object(event)
-    request = _payment_request(event, session)
-    if request is not None:
-        _payment_failed(request, "The payment did not go through.", event)
+    payment_request = _payment_request(event, session)
+    if payment_request is not None:
+        _payment_failed(payment_request, "The payment did not go through.", event)
 
 
 @handles("checkout.session.expired")
@@ -101,32 +105,36 @@ def checkout_session_expired(event: WebhookEvent) -> None:
     """The session ended unpaid. The request stays open: the link makes a new session. A late
     "expired" never touches a paid request, nor a session that was replaced already."""
     session = event_object(event)
-    request = _payment_request(event, session)
-    if request is None or request.status != PaymentRequest.Status.OPEN:
+    payment_request = _payment_request(event, session)
+    if payment_request is None or payment_request.status != PaymentRequest.Status.OPEN:
         return
-    if request.checkout_session_id != session.get("id"):
+    if payment_request.checkout_session_id != session.get("id"):
         return
-    request.checkout_session_id = request.checkout_url = ""
-    request.checkout_expires_at = None
-    request.save(update_fields=["checkout_session_id", "checkout_url", "checkout_expires_at"])
-    payment_request_timeline(request, "payment_request.expired", session=session.get("id"))
+    payment_request.checkout_session_id = payment_request.checkout_url = ""
+    payment_request.checkout_expires_at = None
+    payment_request.save(
+        update_fields=["checkout_session_id", "checkout_url", "checkout_expires_at"]
+    )
+    payment_request_timeline(payment_request, "payment_request.expired", session=session.get("id"))
 
 
 @handles("payment_intent.payment_failed")
 def payment_intent_failed(event: WebhookEvent) -> None:
     intent = event_object(event)
-    request = _payment_request(event, intent)
-    if request is None:
+    payment_request = _payment_request(event, intent)
+    if payment_request is None:
         return
     error = intent.get("last_payment_error") or {}
-    _payment_failed(request, error.get("message") or "The card was declined.", event)
+    _payment_failed(payment_request, error.get("message") or "The card was declined.", event)
 
 
-def _duplicate(request: PaymentRequest, intent_id: str, amount: Any, session_id: Any = "") -> bool:
+def _duplicate(
+    payment_request: PaymentRequest, intent_id: str, amount: Any, session_id: Any = ""
+) -> bool:
     """A payment by another PaymentIntent of a request paid already: recorded and refunded
     (``duplicate_charge_detect``), never applied to the request."""
     return duplicate_charge_detect(
-        request=request,
+        payment_request=payment_request,
         payment_intent_id=intent_id,
         amount_cents=int(amount or 0),
         session_id=str(session_id or ""),
@@ -136,26 +144,26 @@ def _duplicate(request: PaymentRequest, intent_id: str, amount: Any, session_id:
 @handles("charge.succeeded")
 def charge_succeeded(event: WebhookEvent) -> None:
     charge = event_object(event)
-    request = _payment_request(event, charge)
-    if request is None or _duplicate(
-        request, _id_of(charge.get("payment_intent")), charge.get("amount")
+    payment_request = _payment_request(event, charge)
+    if payment_request is None or _duplicate(
+        payment_request, _id_of(charge.get("payment_intent")), charge.get("amount")
     ):
         return
-    payment_request_apply_charge(request=request, charge=charge, at=event.created)
+    payment_request_apply_charge(payment_request=payment_request, charge=charge, at=event.created)
 
 
 @handles("charge.dispute.created")
 def charge_dispute_created(event: WebhookEvent) -> None:
     dispute = event_object(event)
-    request = _payment_request(event, dispute)
-    if request is None or request.status in (
+    payment_request = _payment_request(event, dispute)
+    if payment_request is None or payment_request.status in (
         PaymentRequest.Status.DISPUTED,
         PaymentRequest.Status.REFUNDED,
     ):
         return
-    request.status = PaymentRequest.Status.DISPUTED
-    request.disputed_at = event.created
-    request.save(update_fields=["status", "disputed_at"])
+    payment_request.status = PaymentRequest.Status.DISPUTED
+    payment_request.disputed_at = event.created
+    payment_request.save(update_fields=["status", "disputed_at"])
     payment_request_timeline(
-        request, "payment_request.disputed", reason=dispute.get("reason") or ""
+        payment_request, "payment_request.disputed", reason=dispute.get("reason") or ""
     )

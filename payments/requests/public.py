@@ -158,7 +158,7 @@ def request_page(request: HttpRequest, token: str) -> HttpResponse:
     """The short link: the dealership, the amount, what for, and one Pay button."""
     payment = _request_for(token)
     if payment.status == PaymentRequest.Status.OPEN:
-        requests_services.payment_request_mark_opened(request=payment)
+        requests_services.payment_request_mark_opened(payment_request=payment)
     return _render_state(request, payment)
 
 
@@ -176,7 +176,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
     cancel_url = site + reverse("payment_public_cancel", args=[token])
     try:
         url = requests_checkout.payment_request_checkout(
-            request=payment, success_url=success_url, cancel_url=cancel_url
+            payment_request=payment, success_url=success_url, cancel_url=cancel_url
         )
     except (ValidationError, GatewayError):
         payment.refresh_from_db()
@@ -205,7 +205,7 @@ def success(request: HttpRequest, token: str) -> HttpResponse:
             session = None
         if session is not None:
             payment = requests_checkout.payment_request_sync_session(
-                request=payment, session=session
+                payment_request=payment, session=session
             )
     if payment.status == PaymentRequest.Status.OPEN:
         return render(request, "payments/public/processing.html", _context(payment))

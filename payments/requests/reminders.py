@@ -61,26 +61,26 @@ def payment_reminder_send(*, request_id: int, now: datetime | None = None) -> bo
     from accounts.services import sms_queue
 
     now = now or timezone.now()
-    request = (
+    payment_request = (
         PaymentRequest.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("organization", "ticket__customer")
         .filter(pk=request_id, status=PaymentRequest.Status.OPEN, reminder_sent_at__isnull=True)
         .first()
     )
-    if request is None:
+    if payment_request is None:
         return False
-    request.reminder_sent_at = now
-    customer = request.ticket.customer
+    payment_request.reminder_sent_at = now
+    customer = payment_request.ticket.customer
     if customer.opted_out:
-        request.save(update_fields=["reminder_sent_at"])
+        payment_request.save(update_fields=["reminder_sent_at"])
         return False
     phone = str(customer.mobile_phone)
-    if automated_text_at(phone=phone, organization=request.organization, now=now) > now:
+    if automated_text_at(phone=phone, organization=payment_request.organization, now=now) > now:
         return False  # the customer's quiet hours: held, not claimed (nothing is saved)
-    body = _("Reminder from %(sms)s") % {"sms": _request_sms_body(request)}
-    request.sms = sms_queue(to=str(customer.mobile_phone), body=body)
-    request.save(update_fields=["reminder_sent_at", "sms"])
-    payment_request_timeline(request, "payment_request.reminded")
+    body = _("Reminder from %(sms)s") % {"sms": _request_sms_body(payment_request)}
+    payment_request.sms = sms_queue(to=str(customer.mobile_phone), body=body)
+    payment_request.save(update_fields=["reminder_sent_at", "sms"])
+    payment_request_timeline(payment_request, "payment_request.reminded")
     return True
 
 

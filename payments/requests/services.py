@@ -23,12 +23,12 @@ from teams.services import audit_record
 from tickets.models import Ticket
 
 
-def payment_request_link(request: PaymentRequest) -> str:
+def payment_request_link(payment_request: PaymentRequest) -> str:
     """The customer's short link: our own page, which outlives any Checkout Session."""
     from django.conf import settings
     from django.urls import reverse
 
-    return settings.SITE_URL + reverse("payment_public", args=[request.token])
+    return settings.SITE_URL + reverse("payment_public", args=[payment_request.token])
 
 
 def payment_request_unavailable(*, ticket: Ticket, membership: Membership | None) -> str:
@@ -62,12 +62,12 @@ def _unavailable(*, ticket: Ticket, membership: Membership | None) -> tuple[str,
     return "", ""
 
 
-def _request_sms_body(request: PaymentRequest) -> str:
+def _request_sms_body(payment_request: PaymentRequest) -> str:
     return _("%(org)s: %(amount)s for %(description)s. Pay securely: %(link)s") % {
-        "org": request.organization.name,
-        "amount": format_money(request.amount_cents, request.currency),
-        "description": request.description,
-        "link": payment_request_link(request),
+        "org": payment_request.organization.name,
+        "amount": format_money(payment_request.amount_cents, payment_request.currency),
+        "description": payment_request.description,
+        "link": payment_request_link(payment_request),
     }
 
 
@@ -114,7 +114,7 @@ def payment_request_create(
     with transaction.atomic():
         try:
             with transaction.atomic():
-                request = PaymentRequest.objects.create(
+                payment_request = PaymentRequest.objects.create(
                     organization=organization,
                     ticket=ticket,
                     team=ticket.team,
@@ -136,23 +136,27 @@ def payment_request_create(
         customer = ticket.customer
         texted = not customer.opted_out
         if texted:
-            request.sms = sms_queue(to=str(customer.mobile_phone), body=_request_sms_body(request))
-            request.save(update_fields=["sms"])
-        payment_request_timeline(request, "payment_request.sent", author=actor, texted=texted)
+            payment_request.sms = sms_queue(
+                to=str(customer.mobile_phone), body=_request_sms_body(payment_request)
+            )
+            payment_request.save(update_fields=["sms"])
+        payment_request_timeline(
+            payment_request, "payment_request.sent", author=actor, texted=texted
+        )
         audit_record(
             organization=organization,
             actor=actor,
             action="payment_request.created",
-            target=request,
+            target=payment_request,
             data={
                 "ticket": ticket.pk,
                 "amount_cents": amount_cents,
-                "currency": request.currency,
-                "fee_cents": request.fee_cents,
+                "currency": payment_request.currency,
+                "fee_cents": payment_request.fee_cents,
                 "texted": texted,
             },
         )
-    return request
+    return payment_request
 
 
 def _submitted(ticket: Ticket, submission_key: str) -> PaymentRequest | None:
@@ -165,14 +169,14 @@ def _submitted(ticket: Ticket, submission_key: str) -> PaymentRequest | None:
 
 
 @transaction.atomic
-def payment_request_resend(*, request: PaymentRequest, actor: User) -> PaymentRequest:
+def payment_request_resend(*, payment_request: PaymentRequest, actor: User) -> PaymentRequest:
     """Text the same link again (a new SMS), while the request is unpaid."""
     from accounts.services import sms_queue
 
     locked = (
         PaymentRequest.objects.select_for_update()
         .select_related("organization", "ticket__customer")
-        .get(pk=request.pk)
+        .get(pk=payment_request.pk)
     )
     if locked.status != PaymentRequest.Status.OPEN:
         raise ValidationError(_("Only an unpaid request can be sent again."))
@@ -194,76 +198,83 @@ def payment_request_resend(*, request: PaymentRequest, actor: User) -> PaymentRe
     return locked
 
 
-def payment_request_mark_opened(*, request: PaymentRequest) -> bool:
+def payment_request_mark_opened(*, payment_request: PaymentRequest) -> bool:
     """The customer opened the link: recorded once, whatever the number of visits."""
     with transaction.atomic():
         now = timezone.now()
-        updated = PaymentRequest.objects.filter(pk=request.pk, opened_at__isnull=True).update(
-            opened_at=now
-        )
+        updated = PaymentRequest.objects.filter(
+            pk=payment_request.pk, opened_at__isnull=True
+        ).update(opened_at=now)
         if updated:
-            request.opened_at = now
-            payment_request_timeline(request, "payment_request.opened")
+            payment_request.opened_at = now
+            payment_request_timeline(payment_request, "payment_request.opened")
     return bool(updated)
 
 
-def _note_event_time(request: PaymentRequest, at: datetime | None) -> None:
-    if at and (request.last_event_at is None or at > request.last_event_at):
-        request.last_event_at = at
+def _note_event_time(payment_request: PaymentRequest, at: datetime | None) -> None:
+    if at and (payment_request.last_event_at is None or at > payment_request.last_event_at):
+        payment_request.last_event_at = at
 
 
 def payment_request_mark_paid(
-    *, request: PaymentRequest, payment_intent_id: str = "", at: datetime | None = None
+    *, payment_request: PaymentRequest, payment_intent_id: str = "", at: datetime | None = None
 ) -> bool:
     """Open (or cancelled: the money was taken anyway) → paid, once. Answers whether it
     changed. The caller holds the row."""
-    if payment_intent_id and not request.payment_intent_id:
-        request.payment_intent_id = payment_intent_id
-    _note_event_time(request, at)
-    changed = request.status in (PaymentRequest.Status.OPEN, PaymentRequest.Status.CANCELLED)
+    if payment_intent_id and not payment_request.payment_intent_id:
+        payment_request.payment_intent_id = payment_intent_id
+    _note_event_time(payment_request, at)
+    changed = payment_request.status in (
+        PaymentRequest.Status.OPEN,
+        PaymentRequest.Status.CANCELLED,
+    )
     if changed:
-        request.status = PaymentRequest.Status.PAID
-        request.paid_at = request.paid_at or at or timezone.now()
-        request.failure_message = ""
-        request.checkout_url = ""
-    request.save()
+        payment_request.status = PaymentRequest.Status.PAID
+        payment_request.paid_at = payment_request.paid_at or at or timezone.now()
+        payment_request.failure_message = ""
+        payment_request.checkout_url = ""
+    payment_request.save()
     if changed:
         payment_request_timeline(
-            request,
+            payment_request,
             "payment_request.paid",
-            paid_at=request.paid_at.isoformat() if request.paid_at else None,
+            paid_at=payment_request.paid_at.isoformat() if payment_request.paid_at else None,
         )
     return changed
 
 
 def payment_request_apply_charge(
-    *, request: PaymentRequest, charge: dict[str, Any], at: datetime | None = None
+    *, payment_request: PaymentRequest, charge: dict[str, Any], at: datetime | None = None
 ) -> None:
     """Copy a charge's card, receipt and fees onto the request (and make it paid when the
     charge succeeded). The caller holds the row."""
     card = (charge.get("payment_method_details") or {}).get("card") or {}
-    request.charge_id = charge.get("id") or request.charge_id
-    request.card_brand = card.get("brand") or request.card_brand
-    request.card_last4 = card.get("last4") or request.card_last4
-    request.receipt_url = charge.get("receipt_url") or request.receipt_url
-    request.receipt_number = charge.get("receipt_number") or request.receipt_number
+    payment_request.charge_id = charge.get("id") or payment_request.charge_id
+    payment_request.card_brand = card.get("brand") or payment_request.card_brand
+    payment_request.card_last4 = card.get("last4") or payment_request.card_last4
+    payment_request.receipt_url = charge.get("receipt_url") or payment_request.receipt_url
+    payment_request.receipt_number = charge.get("receipt_number") or payment_request.receipt_number
     if charge.get("payment_intent") and isinstance(charge["payment_intent"], str):
-        request.payment_intent_id = request.payment_intent_id or charge["payment_intent"]
+        payment_request.payment_intent_id = (
+            payment_request.payment_intent_id or charge["payment_intent"]
+        )
     if charge.get("created") and charge.get("status") == "succeeded":
-        request.paid_at = from_timestamp(charge["created"])
+        payment_request.paid_at = from_timestamp(charge["created"])
     transaction_ = charge.get("balance_transaction")
-    if isinstance(transaction_, str) and transaction_ and request.stripe_fee_cents is None:
+    if isinstance(transaction_, str) and transaction_ and payment_request.stripe_fee_cents is None:
         try:
             transaction_ = get_gateway().retrieve_balance_transaction(transaction_)
         except GatewayError:
             transaction_ = None  # fees come later (reconciliation); never fail the event
     if isinstance(transaction_, dict) and transaction_.get("fee") is not None:
-        request.stripe_fee_cents = int(transaction_["fee"])
-    request.net_cents = request.amount_cents - request.fee_cents
+        payment_request.stripe_fee_cents = int(transaction_["fee"])
+    payment_request.net_cents = payment_request.amount_cents - payment_request.fee_cents
     if charge.get("status") == "succeeded" and charge.get("paid", True):
         payment_request_mark_paid(
-            request=request, payment_intent_id=request.payment_intent_id, at=at
+            payment_request=payment_request,
+            payment_intent_id=payment_request.payment_intent_id,
+            at=at,
         )
     else:
-        _note_event_time(request, at)
-        request.save()
+        _note_event_time(payment_request, at)
+        payment_request.save()

@@ -198,7 +198,7 @@ def payment_request_cancel(request: HttpRequest, ticket_pk: int, pk: int) -> Htt
     payment = _payment_request(request, ticket, pk)
     _may_act(request, ticket)
     try:
-        requests_checkout.payment_request_cancel(request=payment, actor=request.user)  # type: ignore[arg-type]
+        requests_checkout.payment_request_cancel(payment_request=payment, actor=request.user)  # type: ignore[arg-type]
     except ValidationError as exc:
         return _panel(
             request, ticket, error=" ".join(exc.messages), status=HTTPStatus.UNPROCESSABLE_ENTITY
@@ -217,7 +217,7 @@ def payment_request_resend(request: HttpRequest, ticket_pk: int, pk: int) -> Htt
     payment = _payment_request(request, ticket, pk)
     _may_act(request, ticket)
     try:
-        requests_services.payment_request_resend(request=payment, actor=request.user)  # type: ignore[arg-type]
+        requests_services.payment_request_resend(payment_request=payment, actor=request.user)  # type: ignore[arg-type]
     except ValidationError as exc:
         return _panel(
             request, ticket, error=" ".join(exc.messages), status=HTTPStatus.UNPROCESSABLE_ENTITY

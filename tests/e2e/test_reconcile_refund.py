@@ -43,7 +43,7 @@ def paid_today(demo, settings, live_server):
         reference="RO-5120",
     )
     requests_checkout.payment_request_checkout(
-        request=request, success_url=live_server.url + "/", cancel_url=live_server.url + "/"
+        payment_request=request, success_url=live_server.url + "/", cancel_url=live_server.url + "/"
     )
     request.refresh_from_db()
     gateway.pay_checkout(request.checkout_session_id, card_number="4242424242424242")

@@ -108,7 +108,7 @@ def test_a_press_of_pay_while_the_request_is_being_cancelled_opens_no_session(
     def cancel():
         try:
             requests_checkout.payment_request_cancel(
-                request=payment_request, actor=advisor_membership.user
+                payment_request=payment_request, actor=advisor_membership.user
             )
         finally:
             connection.close()
@@ -186,7 +186,7 @@ def test_a_refused_session_uses_up_its_attempt_so_a_retry_sends_a_new_key(
     stripe_http.add(responses.POST, SESSIONS, status=500, json={})
     with pytest.raises(GatewayError) as failed:
         requests_checkout.payment_request_checkout(
-            request=payment_request, success_url="https://s", cancel_url="https://c"
+            payment_request=payment_request, success_url="https://s", cancel_url="https://c"
         )
     assert failed.value.message == STRIPE_FAILED
     stripe_http.replace(
@@ -196,7 +196,7 @@ def test_a_refused_session_uses_up_its_attempt_so_a_retry_sends_a_new_key(
     )
     assert (
         requests_checkout.payment_request_checkout(
-            request=payment_request, success_url="https://s", cancel_url="https://c"
+            payment_request=payment_request, success_url="https://s", cancel_url="https://c"
         )
         == "https://checkout/2"
     )
@@ -414,7 +414,7 @@ def test_a_success_page_read_after_another_payment_records_a_duplicate_not_its_c
     )
     second = session(paid_once, id="cs_test_a2", payment_intent=intent)
 
-    requests_checkout.payment_request_sync_session(request=stale, session=second)
+    requests_checkout.payment_request_sync_session(payment_request=stale, session=second)
 
     paid_once.refresh_from_db()
     assert (paid_once.payment_intent_id, paid_once.charge_id) == ("pi_test_1", "ch_test_1")

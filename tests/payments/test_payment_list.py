@@ -413,7 +413,7 @@ def test_table_part_refreshes_in_place_with_the_filters(admin_client, ticket):
 @pytest.fixture
 def paid_request(payment_request):
     requests_services.payment_request_mark_paid(
-        request=payment_request, payment_intent_id="pi_test_1"
+        payment_request=payment_request, payment_intent_id="pi_test_1"
     )
     payment_request.refresh_from_db()
     return payment_request

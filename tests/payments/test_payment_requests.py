@@ -98,7 +98,9 @@ def test_resend_texts_the_same_link_again(
 ):
     created = make_request(send=True)
     with django_capture_on_commit_callbacks(execute=True):
-        requests_services.payment_request_resend(request=created, actor=advisor_membership.user)
+        requests_services.payment_request_resend(
+            payment_request=created, actor=advisor_membership.user
+        )
     first, second = sms.outbox
     assert first.body == second.body
     assert TimelineEntry.objects.filter(ticket=ticket, event="payment_request.resent").count() == 1
@@ -106,15 +108,21 @@ def test_resend_texts_the_same_link_again(
 
 def test_cancel_then_nothing_more(make_request, advisor_membership):
     created = make_request()
-    requests_checkout.payment_request_cancel(request=created, actor=advisor_membership.user)
+    requests_checkout.payment_request_cancel(payment_request=created, actor=advisor_membership.user)
     created.refresh_from_db()
     assert created.status == PaymentRequest.Status.CANCELLED
     with pytest.raises(ValidationError):
-        requests_checkout.payment_request_cancel(request=created, actor=advisor_membership.user)
+        requests_checkout.payment_request_cancel(
+            payment_request=created, actor=advisor_membership.user
+        )
     with pytest.raises(ValidationError):
-        requests_services.payment_request_resend(request=created, actor=advisor_membership.user)
+        requests_services.payment_request_resend(
+            payment_request=created, actor=advisor_membership.user
+        )
     with pytest.raises(ValidationError):
-        requests_checkout.payment_request_checkout(request=created, success_url="x", cancel_url="y")
+        requests_checkout.payment_request_checkout(
+            payment_request=created, success_url="x", cancel_url="y"
+        )
 
 
 def test_cancel_closes_the_open_checkout_session(
@@ -125,12 +133,16 @@ def test_cancel_closes_the_open_checkout_session(
     created = make_request()
     with django_capture_on_commit_callbacks(execute=False):
         requests_checkout.payment_request_checkout(
-            request=created, success_url="http://testserver/s", cancel_url="http://testserver/c"
+            payment_request=created,
+            success_url="http://testserver/s",
+            cancel_url="http://testserver/c",
         )
     created.refresh_from_db()
     session_id = created.checkout_session_id
     with django_capture_on_commit_callbacks(execute=False):
-        requests_checkout.payment_request_cancel(request=created, actor=advisor_membership.user)
+        requests_checkout.payment_request_cancel(
+            payment_request=created, actor=advisor_membership.user
+        )
     assert DemoGateway().retrieve_checkout_session(session_id)["status"] == "expired"
     with django_capture_on_commit_callbacks(execute=False):
         result = DemoGateway().pay_checkout(session_id, card_number="4242 4242 4242 4242")
@@ -313,7 +325,7 @@ def test_checkout_session_parameters_sent_to_stripe(
         organization_id=payment_request.organization_id
     ).stripe_account_id
     url = requests_checkout.payment_request_checkout(
-        request=payment_request,
+        payment_request=payment_request,
         success_url="https://pay.example/p/t/success/?session_id={CHECKOUT_SESSION_ID}",
         cancel_url="https://pay.example/p/t/cancel/",
     )
@@ -365,10 +377,10 @@ def test_an_open_session_is_reused_and_an_expired_one_replaced(
         ),
     )
     first = requests_checkout.payment_request_checkout(
-        request=payment_request, success_url="https://s", cancel_url="https://c"
+        payment_request=payment_request, success_url="https://s", cancel_url="https://c"
     )
     again = requests_checkout.payment_request_checkout(
-        request=payment_request, success_url="https://s", cancel_url="https://c"
+        payment_request=payment_request, success_url="https://s", cancel_url="https://c"
     )
     assert first == again
     assert len(stripe_http.calls) == 1
@@ -389,7 +401,7 @@ def test_an_open_session_is_reused_and_an_expired_one_replaced(
         ),
     )
     renewed = requests_checkout.payment_request_checkout(
-        request=payment_request, success_url="https://s", cancel_url="https://c"
+        payment_request=payment_request, success_url="https://s", cancel_url="https://c"
     )
     assert renewed.endswith("cs_test_2")
     create_calls = [c for c in stripe_http.calls if c.request.url.endswith("/v1/checkout/sessions")]
@@ -409,7 +421,7 @@ def test_a_stripe_refusal_creates_no_session(payment_request, real_keys, stripe_
     )
     with pytest.raises(GatewayError):
         requests_checkout.payment_request_checkout(
-            request=payment_request, success_url="https://s", cancel_url="https://c"
+            payment_request=payment_request, success_url="https://s", cancel_url="https://c"
         )
     payment_request.refresh_from_db()
     assert payment_request.checkout_session_id == ""

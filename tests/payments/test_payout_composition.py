@@ -232,7 +232,9 @@ def process(sent: list[dict], django_capture_on_commit_callbacks) -> None:
 def pay(payment: PaymentRequest, sent, django_capture_on_commit_callbacks) -> PaymentRequest:
     with django_capture_on_commit_callbacks(execute=True):
         requests_checkout.payment_request_checkout(
-            request=payment, success_url="http://testserver/s", cancel_url="http://testserver/c"
+            payment_request=payment,
+            success_url="http://testserver/s",
+            cancel_url="http://testserver/c",
         )
     payment.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):

@@ -107,7 +107,9 @@ def test_an_expired_session_is_renewed_on_pay(
 def test_a_cancelled_request_says_so_and_cannot_be_paid(
     client, payment_request, advisor_membership
 ):
-    requests_checkout.payment_request_cancel(request=payment_request, actor=advisor_membership.user)
+    requests_checkout.payment_request_cancel(
+        payment_request=payment_request, actor=advisor_membership.user
+    )
     response = client.get(page(payment_request.token))
     assert b"This payment request was cancelled" in response.content
     assert b'id="pay-button"' not in response.content

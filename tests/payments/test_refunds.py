@@ -500,7 +500,7 @@ def test_the_demo_gateway_refunds_end_to_end(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         requests_checkout.payment_request_checkout(
-            request=payment_request,
+            payment_request=payment_request,
             success_url="http://testserver/s",
             cancel_url="http://testserver/c",
         )
