@@ -18,7 +18,9 @@ from django.core import mail, signing
 from django.urls import reverse
 
 from payments.connect.services import connected_account_start
-from payments.gateway.demo import gateway as gateway_demo_gateway
+from payments.gateway.demo import accounts as demo_accounts
+from payments.gateway.demo import base as demo_base
+from payments.gateway.demo.gateway import DemoGateway
 from payments.gateway.demo.views import PayoutForm
 from payments.models import ConnectedAccount, DemoStripeAccount, Payout, WebhookEvent
 
@@ -45,7 +47,7 @@ def app_urls(account: ConnectedAccount, site: str) -> tuple[str, str]:
 
 def onboarding_link(account: ConnectedAccount, site: str = "http://testserver") -> str:
     refresh_url, return_url = app_urls(account, site)
-    return gateway_demo_gateway.DemoGateway().create_onboarding_link(
+    return DemoGateway().create_onboarding_link(
         account_id=account.stripe_account_id, refresh_url=refresh_url, return_url=return_url
     )
 
@@ -57,11 +59,11 @@ def path_of(url: str) -> str:
 
 def public_state(account: ConnectedAccount) -> dict:
     """The account as Stripe's API shows it (the links' bookkeeping left out)."""
-    return gateway_demo_gateway.DemoGateway().retrieve_account(account.stripe_account_id)
+    return DemoGateway().retrieve_account(account.stripe_account_id)
 
 
 def finish_onboarding(account: ConnectedAccount) -> None:
-    gateway_demo_gateway.DemoGateway().complete_onboarding(
+    DemoGateway().complete_onboarding(
         account.stripe_account_id, business_name="Lakeside Motors", finish=True
     )
 
@@ -154,7 +156,7 @@ def test_an_expired_link_changes_nothing(client, account, monkeypatch, how):
     refresh_url, _return_url = app_urls(account, "http://testserver")
     if how == "clock":
         now = time.time()
-        monkeypatch.setattr(gateway_demo_gateway.time, "time", lambda: now + 301)
+        monkeypatch.setattr(demo_base.time, "time", lambda: now + 301)
     else:
         record = DemoStripeAccount.objects.get(stripe_id=account.stripe_account_id)
         record.data["_demo_links"][token]["expires_at"] = int(time.time()) - 1
@@ -203,7 +205,7 @@ def test_a_blank_business_name_is_refused_and_the_link_stays_usable(client, acco
 
 
 def test_a_link_is_used_once_even_by_two_requests(account):
-    gateway = gateway_demo_gateway.DemoGateway()
+    gateway = DemoGateway()
     token = path_of(onboarding_link(account)).rstrip("/").rsplit("/", 1)[1]
     assert gateway.use_onboarding_link(account.stripe_account_id, token) is not None
     assert gateway.use_onboarding_link(account.stripe_account_id, token) is None
@@ -220,7 +222,7 @@ def test_the_api_answers_never_show_the_demo_bookkeeping(account):
 
 
 def dashboard_url(account: ConnectedAccount) -> str:
-    link = gateway_demo_gateway.DemoGateway().create_login_link(account.stripe_account_id)
+    link = DemoGateway().create_login_link(account.stripe_account_id)
     assert parse_qs(urlsplit(link).query)["t"]
     return path_of(link)
 
@@ -392,7 +394,7 @@ def test_a_simulated_payout_ends_in_our_payout_row_and_the_email(
     mail.outbox.clear()
 
     browser = requests.Session()
-    url = gateway_demo_gateway.DemoGateway().create_login_link(account.stripe_account_id)
+    url = DemoGateway().create_login_link(account.stripe_account_id)
     page = browser.get(url, timeout=10)
     assert page.status_code == 200 and "Express dashboard" in page.text
     response = browser.post(
@@ -424,7 +426,9 @@ def test_an_account_update_in_the_same_second_as_our_last_read_is_applied(
 ):
     # Stripe's clock, as the demo gateway reads it: the same second as our read, just after.
     read_at = ConnectedAccount.objects.get(pk=account.pk).synced_at.timestamp()
-    monkeypatch.setattr(gateway_demo_gateway, "time", SimpleNamespace(time=lambda: read_at + 0.001))
+    clock = SimpleNamespace(time=lambda: read_at + 0.001)
+    for module in (demo_accounts, demo_base):
+        monkeypatch.setattr(module, "time", clock)
     finish_onboarding(account)
     account.refresh_from_db()
     assert account.status == ConnectedAccount.Status.CONNECTED

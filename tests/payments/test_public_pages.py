@@ -269,7 +269,7 @@ def test_an_expired_demo_checkout_says_so(
     with django_capture_on_commit_callbacks(execute=False):
         checkout = client.post(page(payment_request.token, "payment_public_pay"))["Location"]
     real = time_module.time
-    monkeypatch.setattr("payments.gateway.demo.gateway.time.time", lambda: real() + 24 * 3600)
+    monkeypatch.setattr("payments.gateway.demo.base.time.time", lambda: real() + 24 * 3600)
     with django_capture_on_commit_callbacks(execute=False):
         response = client.get(path_of(checkout))
     assert response.status_code == 410

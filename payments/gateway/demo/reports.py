@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
+import time
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from payments.models import ConnectedAccount, PaymentRequest, Payout, Refund
-from payments.reports.stripe_runs import BALANCE_CHANGE
+from django.db import transaction
+
+from payments.gateway.base import BALANCE_CHANGE, GatewayError
+from payments.gateway.demo.base import DemoBase
+from payments.models import ConnectedAccount, DemoStripeAccount, PaymentRequest, Payout, Refund
 
 BALANCE_COLUMNS = [
     "balance_transaction_id",
@@ -146,3 +152,77 @@ def demo_report_csv(
     for row in rows:
         writer.writerow({"automatic_payout_id": "", "automatic_payout_effective_at_utc": "", **row})
     return out.getvalue()
+
+
+class DemoReports(DemoBase):
+    # Reports from Stripe: built at once from the demo's (our) payments ---------------------
+    def create_report_run(
+        self,
+        *,
+        account_id: str,
+        report_type: str,
+        interval_start: int,
+        interval_end: int,
+        timezone: str,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+
+        with transaction.atomic():
+            record = self._load(account_id, for_update=True)
+            runs: dict[str, Any] = record.data.setdefault("_demo_report_runs", {})
+            for run in runs.values():
+                if run.get("_demo_key") == idempotency_key:
+                    return self._public(run)
+            run_id = "frr_demo" + secrets.token_hex(8)
+            file_id = "file_demo" + secrets.token_hex(8)
+            now = int(time.time())
+            csv_text = demo_report_csv(
+                account_id=account_id,
+                report_type=report_type,
+                interval_start=interval_start,
+                interval_end=interval_end,
+                timezone=timezone,
+            )
+            runs[run_id] = {
+                "id": run_id,
+                "object": "reporting.report_run",
+                "created": now,
+                "livemode": False,
+                "parameters": {
+                    "interval_start": interval_start,
+                    "interval_end": interval_end,
+                    "connected_account": account_id,
+                    "timezone": timezone,
+                },
+                "report_type": report_type,
+                "status": "succeeded",
+                "succeeded_at": now,
+                "error": None,
+                "result": {
+                    "id": file_id,
+                    "object": "file",
+                    "filename": f"{file_id}.csv",
+                    "purpose": "finance_report_run",
+                    "size": len(csv_text.encode()),
+                    "type": "csv",
+                    "url": f"https://files.stripe.com/v1/files/{file_id}/contents",
+                },
+                "_demo_key": idempotency_key,
+            }
+            record.data.setdefault("_demo_report_files", {})[file_id] = csv_text
+            record.save(update_fields=["data"])
+        return self._public(runs[run_id])
+
+    def retrieve_report_run(self, run_id: str) -> dict[str, Any]:
+        record = DemoStripeAccount.objects.filter(data___demo_report_runs__has_key=run_id).first()
+        if record is None:
+            raise GatewayError(f"No such report run: '{run_id}'", code="resource_missing")
+        return self._public(record.data["_demo_report_runs"][run_id])
+
+    def download_report_file(self, url: str) -> str:
+        parts = url.rstrip("/").split("/")
+        file_id = parts[-2] if parts[-1] == "contents" else parts[-1]
+        record = DemoStripeAccount.objects.filter(data___demo_report_files__has_key=file_id).first()
+        if record is None:
+            raise GatewayError(f"No such file: '{file_id}'", code="resource_missing")
+        return str(record.data["_demo_report_files"][file_id])

@@ -7,12 +7,13 @@ import json
 import requests
 from celery import shared_task
 
+from payments.gateway.base import demo_webhook_secret
+from payments.gateway.stripe import signature_header
+
 
 @shared_task(bind=True, max_retries=5, acks_late=True, name="payments.tasks.demo_deliver_event")
 def demo_deliver_event(self, url: str, event: dict) -> int:
     """The demo gateway's webhook delivery: POST the signed event to our own endpoint."""
-    from payments.gateway.base import demo_webhook_secret
-    from payments.gateway.stripe import signature_header
 
     payload = json.dumps(event).encode()
     try:
