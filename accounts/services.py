@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import SmsMessage
 from accounts.sms import SmsError, get_backend
+from accounts.tasks import sms_send
 
 # What replaces a secret in a stored body. The sweep never sends such a row: its text is
 # incomplete, the secret travels only in the task's message.
@@ -19,8 +20,6 @@ def sms_queue(*, to: str, body: str, secret: str = "") -> SmsMessage:
     ``secret`` (a sign-in or invitation token inside ``body``) is never written to the
     database: the stored body shows it masked, and only the task message carries it.
     """
-    from accounts.tasks import sms_send
-
     stored = body.replace(secret, SECRET_MASK) if secret else body
     message = SmsMessage.objects.create(to=to, body=stored)
     full_body = body if secret else None

@@ -18,6 +18,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from requests import RequestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +75,6 @@ class TwilioBackend(BaseBackend):
     """Sends through Twilio's Messaging API with the official library."""
 
     def __init__(self) -> None:
-        from twilio.rest import Client
-
         if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
             raise SmsError("Twilio credentials are not configured.", retryable=False)
         if not (settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID):
@@ -82,9 +84,6 @@ class TwilioBackend(BaseBackend):
         self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
 
     def send(self, *, to: str, body: str) -> str:
-        from requests import RequestException
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-
         sender: dict[str, str] = (
             {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
             if settings.TWILIO_MESSAGING_SERVICE_SID
@@ -118,7 +117,6 @@ def validate_twilio_request(url: str, params: dict, signature: str) -> bool:
     own host, which a proxy may change) and ``params`` the form fields Twilio posted. False
     when the auth token is not configured or the signature is missing.
     """
-    from twilio.request_validator import RequestValidator
 
     if not settings.TWILIO_AUTH_TOKEN or not signature:
         return False

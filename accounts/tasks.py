@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import SmsMessage
-from accounts.services import SECRET_MASK, sms_deliver
 from accounts.sms import SmsError
 
 logger = logging.getLogger(__name__)
@@ -27,6 +26,8 @@ def backoff(retries: int) -> int:
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, name="accounts.tasks.sms_send")
 def sms_send(self, message_id: int, body: str | None = None) -> None:
+    from accounts.services import sms_deliver
+
     try:
         sms_deliver(message_id=message_id, body=body)
     except SmsError as exc:
@@ -52,6 +53,8 @@ SMS_SWEEP_UNTIL = timedelta(days=1)
 
 @shared_task(acks_late=True, name="accounts.tasks.sms_sweep")
 def sms_sweep() -> int:
+    from accounts.services import SECRET_MASK
+
     now = timezone.now()
     ids = list(
         SmsMessage.objects.filter(

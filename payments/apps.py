@@ -8,19 +8,14 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        # Each part's webhook handlers register themselves when imported, and its tasks
-        # with the worker (Celery's autodiscovery looks at payments.tasks only).
+        # Each part's webhook handlers register themselves when imported (the pipeline looks
+        # them up and never imports them); the worker's tasks are settings.CELERY_IMPORTS.
         from payments.connect import handlers as _connect_handlers  # noqa: F401
-        from payments.gateway.demo import tasks as _demo_tasks  # noqa: F401
         from payments.ledger.selectors import payments_changed
         from payments.models import PaymentRequest
         from payments.payouts import handlers as _payout_handlers  # noqa: F401
-        from payments.payouts import tasks as _payout_tasks  # noqa: F401
         from payments.refunds import handlers as _refund_handlers  # noqa: F401
-        from payments.reports import tasks as _report_tasks  # noqa: F401
         from payments.requests import handlers as _request_handlers  # noqa: F401
-        from payments.requests import tasks as _request_tasks  # noqa: F401
-        from payments.webhooks import tasks as _webhook_tasks  # noqa: F401
 
         def changed(sender, instance: PaymentRequest, **kwargs) -> None:
             payments_changed(instance.organization_id)

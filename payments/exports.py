@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from openpyxl.cell import WriteOnlyCell
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -56,7 +58,6 @@ def csv_made_safe(text: str) -> str:
 def xlsx_cell(sheet: Any, value: Any, number_format: str | None = None) -> Any:
     """A write-only workbook's cell: text is always a string cell (openpyxl would make text
     starting with ``=`` a formula); numbers and dates keep their type and ``number_format``."""
-    from openpyxl.cell import WriteOnlyCell
 
     if value is None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 SYMBOLS = {"usd": "$", "cad": "$"}
 
 
@@ -42,7 +44,6 @@ def parse_amount(text: str, currency: str | None = None) -> int:
     ASCII digits, one decimal point and comma thousands separators only: other scripts'
     digits (Arabic-Indic, full-width …) are refused, not read as if they were 0-9. Decimal
     only, never float; at most two decimals; between 0.50 and 50,000.00."""
-    from decimal import Decimal, InvalidOperation
 
     symbol = SYMBOLS.get((currency or "").lower(), "$")
     raw = (text or "").strip()

@@ -1,7 +1,10 @@
-"""Which payments a member sees: every selector of payment rows goes through
-``payments_scoped`` (the organization, then the teams the member sees payments of)."""
+"""Which payments a member sees, and in which order they are paged: every selector of
+payment rows goes through ``payments_scoped`` (the organization, then the teams the member
+sees payments of), and every keyset page through ``keyset_after``."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
@@ -33,3 +36,13 @@ def payments_scoped(
     if seen is not None:
         queryset = queryset.filter(team_id__in=seen)
     return queryset
+
+
+def keyset_after(at: datetime, pk: int, *, newest_first: bool = True) -> Q:
+    """The rows after position (``at``, ``pk``) in (created_at, id) order, newest first (the
+    Payments list) or oldest first (the reminders). The bound on created_at alone is what
+    lets PostgreSQL start the index scan at the position instead of filtering every row
+    before it (an OR alone is not an index condition)."""
+    if newest_first:
+        return Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(pk__lt=pk))
+    return Q(created_at__gte=at) & (Q(created_at__gt=at) | Q(pk__gt=pk))

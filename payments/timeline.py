@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import User
 from payments.models import PaymentRequest
 from payments.money import format_money
+from tickets.models import TimelineEntry
+from tickets.services import timeline_add
 
 
 def _request_event_data(payment_request: PaymentRequest, **extra: Any) -> dict[str, Any]:
@@ -27,8 +29,6 @@ def _request_event_data(payment_request: PaymentRequest, **extra: Any) -> dict[s
 def payment_request_timeline(
     payment_request: PaymentRequest, event: str, author: User | None = None, **extra
 ):
-    from tickets.models import TimelineEntry
-    from tickets.services import timeline_add
 
     return timeline_add(
         ticket=payment_request.ticket,

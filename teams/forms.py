@@ -5,11 +5,13 @@ from __future__ import annotations
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from phonenumber_field.formfields import PhoneNumberField
 from timezone_field import TimeZoneFormField
 
+from accounts.models import User
 from teams.models import Membership, Organization, Team
 from teams.roles import INVITABLE_ROLES, Role
 
@@ -163,10 +165,6 @@ class InvitationSignupForm(forms.Form):
         self.invitation = invitation
 
     def clean(self):
-        from django.contrib.auth.password_validation import validate_password
-
-        from accounts.models import User
-
         cleaned = super().clean()
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import sms_queue
+from accounts.tasks import email_send
 from teams import selectors
 from teams.models import AuditLog, Invitation, Membership, Organization, Team
 from teams.roles import INVITABLE_ROLES, Role
@@ -256,7 +257,6 @@ def invitation_url(token: str) -> str:
 
 def _invitation_send(invitation: Invitation, token: str) -> None:
     """Queue the SMS and the e-mail carrying the link, once the transaction commits."""
-    from accounts.tasks import email_send
 
     context = {
         "invitation": invitation,

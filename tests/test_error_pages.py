@@ -31,7 +31,6 @@ def test_staff_signed_in_to_the_demo_keep_the_debug_page(admin_client, debug):
 
 
 def test_a_crash_on_a_public_page_shows_the_products_500_in_the_demo(debug, monkeypatch, caplog):
-
     def crash(token):
         raise RuntimeError("secret detail of the crash")
 

@@ -275,6 +275,15 @@ STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "demo")
 if PAYMENT_GATEWAY not in ("stripe", "demo"):
     raise ImproperlyConfigured(f"PAYMENT_GATEWAY is {PAYMENT_GATEWAY!r}: set it to stripe or demo.")
+# The worker's tasks beyond each app's tasks.py (Celery's autodiscovery): the payments parts'
+# own; the demo gateway's event delivery only while the demo gateway is on.
+CELERY_IMPORTS = [
+    "payments.payouts.tasks",
+    "payments.reports.tasks",
+    "payments.requests.tasks",
+    "payments.webhooks.tasks",
+    *(["payments.gateway.demo.tasks"] if PAYMENT_GATEWAY == "demo" else []),
+]
 # Rule 9: the payment methods wired end to end (hosted Checkout). Cards only, credit and debit.
 PAYMENT_METHOD_TYPES = ["card"]
 

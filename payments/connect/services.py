@@ -3,29 +3,33 @@ true; the payout settings it holds at Stripe (F8)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from payments.gateway.stripe import AccountUpdateParams
-
 import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.tasks import email_send
 from payments.dates import from_timestamp
 from payments.gateway import PayoutInterval, WeeklyAnchor, get_gateway
 from payments.gateway import stripe as gateway_stripe
+from payments.gateway.requirements import onboarding_checklist
 from payments.models import ConnectedAccount
+from teams import selectors as team_selectors
 from teams.models import Membership, Organization
-from teams.services import audit_record
+from teams.roles import Role
+from teams.services import audit_record, invitation_create
+
+if TYPE_CHECKING:
+    from payments.gateway.stripe import AccountUpdateParams
 
 
 def connected_account_apply(
@@ -160,14 +164,6 @@ def checklist_send(
 ) -> None:
     """E-mail what Stripe will ask for to the accounting contact, and invite them as Manager
     into the payments-enabled teams (or none yet), unless they are a member already."""
-    from django.conf import settings
-    from django.template.loader import render_to_string
-
-    from accounts.tasks import email_send
-    from payments.gateway.requirements import onboarding_checklist
-    from teams import selectors as team_selectors
-    from teams.roles import Role
-    from teams.services import invitation_create
 
     invited = not team_selectors.is_member(
         organization=organization, email=email

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 
 from payments.gateway.base import (
     ALREADY_DONE,
+    BALANCE_CHANGE,
     BALANCE_LOW,
     BUSY,
     KEYS_REFUSED,
+    PAYOUT_RECONCILIATION,
     REFUSED,
     STRIPE_FAILED,
     UNREACHABLE,
@@ -26,6 +28,7 @@ from payments.gateway.base import (
     WeeklyAnchor,
     demo_mode,
     demo_webhook_secret,
+    failure_text,
     gateway_message,
     webhook_secret,
 )
@@ -36,9 +39,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALREADY_DONE",
+    "BALANCE_CHANGE",
     "BALANCE_LOW",
     "BUSY",
     "KEYS_REFUSED",
+    "PAYOUT_RECONCILIATION",
     "REFUSED",
     "STRIPE_FAILED",
     "UNREACHABLE",
@@ -49,6 +54,7 @@ __all__ = [
     "WeeklyAnchor",
     "demo_mode",
     "demo_webhook_secret",
+    "failure_text",
     "gateway_message",
     "get_gateway",
     "webhook_secret",

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from django.conf import settings
-
-if TYPE_CHECKING:
-    pass
-
 
 Endpoint = Literal["platform", "connect"]
 
@@ -115,3 +111,25 @@ CODE_SENTENCES = {
     "charge_already_refunded": ALREADY_DONE,
     "idempotency_key_in_use": BUSY,
 }
+
+
+# Stripe's Connect report types (the Reporting API's ``report_type``).
+BALANCE_CHANGE = "connected_account_balance_change_from_activity.itemized.1"
+PAYOUT_RECONCILIATION = "connected_account_payout_reconciliation.itemized.1"
+
+
+# Stripe's refund failure_reason codes, as a person reads them.
+FAILURE_REASONS = {
+    "lost_or_stolen_card": "The card was reported lost or stolen.",
+    "expired_or_canceled_card": "The card has expired or was cancelled.",
+    "charge_for_pending_refund_disputed": "The customer disputed the charge meanwhile.",
+    "insufficient_funds": "The dealership's Stripe balance was too low to cover the refund.",
+    "declined": "The card's bank declined the refund.",
+    "merchant_request": "The refund was cancelled at the dealership's request.",
+    "unknown": "Stripe could not complete the refund.",
+}
+
+
+def failure_text(code: str | None) -> str:
+    code = code or "unknown"
+    return FAILURE_REASONS.get(code, f"Stripe could not complete the refund ({code}).")

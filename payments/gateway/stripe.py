@@ -7,17 +7,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import requests
 import stripe
 from django.conf import settings
-
-if TYPE_CHECKING:
-    from stripe.params import AccountCreateParams, AccountUpdateParams, RefundCreateParams
-    from stripe.params.checkout import SessionCreateParams
-
-import logging as _logging
 
 from payments.gateway.base import (
     BUSY,
@@ -32,7 +28,11 @@ from payments.gateway.base import (
     WeeklyAnchor,
 )
 
-logger = _logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from stripe.params import AccountCreateParams, AccountUpdateParams, RefundCreateParams
+    from stripe.params.checkout import SessionCreateParams
+
+logger = logging.getLogger(__name__)
 
 
 API_VERSION = "2026-10-28.endive"
@@ -315,7 +315,6 @@ class StripeGateway:
 
     def download_report_file(self, url: str) -> str:
         """The run's ``result.url`` (files.stripe.com), fetched with the secret key."""
-        import requests
 
         try:
             response = requests.get(url, auth=(settings.STRIPE_SECRET_KEY, ""), timeout=60)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import CharField, F, Func, QuerySet, Value
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from openpyxl import Workbook
 
 from payments.exports import CsvWriter, xlsx_cell
 from payments.ledger.selectors import PAGE_COLUMNS
@@ -246,7 +247,6 @@ def xlsx_response(
     queryset: QuerySet[PaymentRequest], *, zone: str, organization: Organization
 ) -> FileResponse:
     """A write-only workbook (rows go straight to disk) in a temporary file, streamed."""
-    from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Payments")

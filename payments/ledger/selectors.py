@@ -17,7 +17,7 @@ from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, 
 from django.db.models.functions import Cast, Coalesce
 
 from payments.models import PaymentCounters, PaymentRequest
-from payments.scope import COLLECTED_STATUSES
+from payments.scope import COLLECTED_STATUSES, keyset_after
 from teams.models import Organization
 from tickets.models import Customer
 
@@ -242,16 +242,6 @@ PAGE_COLUMNS = {
     "advisor_name": F("created_by__full_name"),
     "advisor_email": F("created_by__email"),
 }
-
-
-def keyset_after(at: datetime, pk: int, *, newest_first: bool = True) -> Q:
-    """The rows after position (``at``, ``pk``) in (created_at, id) order, newest first (the
-    Payments list) or oldest first (the reminders). The bound on created_at alone is what
-    lets PostgreSQL start the index scan at the position instead of filtering every row
-    before it (an OR alone is not an index condition)."""
-    if newest_first:
-        return Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(pk__lt=pk))
-    return Q(created_at__gte=at) & (Q(created_at__gt=at) | Q(pk__gt=pk))
 
 
 def payments_page(

@@ -33,6 +33,7 @@ from payments.timeline import TIMELINE_LABELS
 from teams.access import organization_view, require
 from teams.models import Team
 from teams.roles import Capability, payment_teams_seen
+from tickets.models import TimelineEntry
 
 
 def _filter_form(request: HttpRequest) -> PaymentFilterForm:
@@ -194,7 +195,6 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _render_payment(
     request: HttpRequest, payment: PaymentRequest, *, error: str = "", status: int = 200
 ) -> HttpResponse:
-    from tickets.models import TimelineEntry
 
     organization = request.organization  # type: ignore[attr-defined]
     entries = list(

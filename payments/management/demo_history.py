@@ -16,6 +16,7 @@ from django.utils import timezone
 from payments.ledger.selectors import payments_changed
 from payments.models import PaymentRequest, Payout, Refund
 from payments.money import platform_fee
+from payments.reports.services import daily_report_build
 from teams.models import Membership, Organization, Team
 from tickets import services as ticket_services
 
@@ -175,7 +176,6 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
 
 def build_reports(*, organization: Organization, days: int = 21) -> None:
     """The daily reconciliation reports of the history's days (replaced on each run)."""
-    from payments.reports.services import daily_report_build
 
     today = timezone.localdate(timezone=organization.time_zone)
     for back in range(days, 0, -1):

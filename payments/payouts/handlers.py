@@ -8,6 +8,7 @@ from django.db import transaction
 
 from payments.models import Payout, WebhookEvent
 from payments.payouts.services import payout_notify
+from payments.payouts.tasks import payout_composition_sync_task
 from payments.webhooks.registry import event_account, event_object, handles
 
 NOTIFY_STATUSES = ("paid", "failed")
@@ -49,7 +50,5 @@ def payout_changed(event: WebhookEvent) -> None:
     if applied and event.type in ("payout.paid", "payout.failed"):
         payout_notify(payout=payout, account=account, status=event.type.split(".")[1])
     if applied and payout.status == "paid":
-        from payments.payouts.tasks import payout_composition_sync_task
-
         payout_id = payout.pk
         transaction.on_commit(lambda: payout_composition_sync_task.delay(payout_id))

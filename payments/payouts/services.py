@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest, Payout, PayoutLine, PayoutNotification
 from payments.money import format_money
+from payments.payouts.tasks import payout_email_send
 
 
 def payout_notify(*, payout: Payout, account: ConnectedAccount, status: str) -> None:
     """E-mail the chosen members once per payout and status (the unique row decides)."""
-    from payments.payouts.tasks import payout_email_send
 
     recipients = sorted(
         account.payout_recipients.select_related("user").values_list("user__email", flat=True)

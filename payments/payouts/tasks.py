@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import logging as _logging
+import logging
 
 from celery import shared_task
 
 from accounts.tasks import backoff
+from payments.gateway import GatewayError
+from payments.models import Payout
 
-logger = _logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=6, acks_late=True, name="payments.tasks.payout_email_send")
@@ -26,8 +28,6 @@ def payout_email_send(self, notification_id: int) -> None:
 )
 def payout_composition_sync_task(self, payout_id: int) -> int:
     """What a paid payout contains, from Stripe's balance transactions (payments/payout_sync.py)."""
-    from payments.gateway import GatewayError
-    from payments.models import Payout
     from payments.payouts.services import payout_composition_sync
 
     payout = Payout.objects.get(pk=payout_id)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from payments.gateway import failure_text
 from payments.models import DuplicateCharge, PaymentRequest, Refund, WebhookEvent
-from payments.refunds.services import failure_text, payment_refunded, refund_apply, refund_find
+from payments.refunds.services import payment_refunded, refund_apply, refund_find
 from payments.requests.duplicates import duplicate_charge_refund_failed, duplicate_charge_refunded
 from payments.requests.handlers import _id_of, _payment_request
 from payments.requests.services import payment_request_apply_charge

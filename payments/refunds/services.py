@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from payments.gateway import GatewayError, get_gateway
+from payments.gateway import GatewayError, failure_text, get_gateway
 from payments.models import PaymentRequest, Refund
 from payments.money import format_money
 from payments.timeline import payment_request_timeline
@@ -40,23 +40,6 @@ ALREADY_REFUNDED = "This payment was refunded already."
 
 
 IN_PROGRESS = "A refund is in progress."
-
-
-# Stripe's refund failure_reason codes, as a person reads them.
-FAILURE_REASONS = {
-    "lost_or_stolen_card": "The card was reported lost or stolen.",
-    "expired_or_canceled_card": "The card has expired or was cancelled.",
-    "charge_for_pending_refund_disputed": "The customer disputed the charge meanwhile.",
-    "insufficient_funds": "The dealership's Stripe balance was too low to cover the refund.",
-    "declined": "The card's bank declined the refund.",
-    "merchant_request": "The refund was cancelled at the dealership's request.",
-    "unknown": "Stripe could not complete the refund.",
-}
-
-
-def failure_text(code: str | None) -> str:
-    code = code or "unknown"
-    return FAILURE_REASONS.get(code, f"Stripe could not complete the refund ({code}).")
 
 
 def refund_unavailable(payment: PaymentRequest) -> str:

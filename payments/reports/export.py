@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
+
+import openpyxl
 
 from payments.exports import CsvWriter, xlsx_cell
 from payments.models import DailyReport
@@ -90,9 +93,6 @@ def report_csv(report: DailyReport) -> str:
 
 def report_xlsx(report: DailyReport) -> bytes:
     """The report as an XLSX workbook (needs openpyxl; ImportError without it)."""
-    from decimal import Decimal
-
-    import openpyxl
 
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(report.day.isoformat())

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import logging as _logging
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,10 +36,11 @@ from payments.dates import _zone, local_day_bounds
 from payments.models import ConnectedAccount, DailyReport, PaymentRequest, Payout, Refund
 from payments.money import format_money
 from payments.reports.export import export_filename, report_csv
+from payments.reports.tasks import daily_report_email_send
 from teams.models import Membership, Organization
 from teams.roles import payment_teams_seen
 
-logger = _logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 BUILD_AFTER = time(6, 0)  # local time from which the previous day's report is built
@@ -278,7 +279,6 @@ def daily_report_due(organization: Organization, now: datetime) -> date | None:
 
 def daily_reports_build_due(*, now: datetime | None = None) -> list[int]:
     """Build each organization's due report once and e-mail it (after commit); the ids."""
-    from payments.reports.tasks import daily_report_email_send
 
     now = now or timezone.now()
     built: list[int] = []

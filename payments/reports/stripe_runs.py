@@ -13,15 +13,10 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from payments.gateway import get_gateway
+from payments.gateway import BALANCE_CHANGE, PAYOUT_RECONCILIATION, get_gateway
 from payments.models import ConnectedAccount, StripeReportRun
+from payments.reports.tasks import stripe_report_poll_task
 from teams.models import Organization
-
-BALANCE_CHANGE = "connected_account_balance_change_from_activity.itemized.1"
-
-
-PAYOUT_RECONCILIATION = "connected_account_payout_reconciliation.itemized.1"
-
 
 REPORT_TYPES = {
     BALANCE_CHANGE: _("Balance change from activity"),
@@ -91,7 +86,6 @@ def stripe_report_request(
         interval_end=interval_end,
         requested_by=actor,
     )
-    from payments.reports.tasks import stripe_report_poll_task
 
     transaction.on_commit(lambda: stripe_report_poll_task.delay(run.pk))
     return run

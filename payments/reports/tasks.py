@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from celery import shared_task
 
 from accounts.tasks import backoff
+from payments.gateway import GatewayError
 
 
 @shared_task(acks_late=True, name="payments.tasks.daily_reports_run")
 def daily_reports_run(now: str | None = None) -> int:
     """Beat, every 15 minutes: each organization's previous local day, once past 06:00 local
     time, built and e-mailed once (payments/reports.py). ``now`` (ISO) is for tests."""
-    from datetime import datetime
 
     from payments.reports.services import daily_reports_build_due
 
@@ -36,7 +38,6 @@ def daily_report_email_send(self, report_id: int, recipients: list[str]) -> None
 def stripe_report_poll_task(self, run_id: int) -> str:
     """Reports from Stripe: create the run, then look every 10 s (about 30 tries) until Stripe
     says succeeded (the file is stored) or failed; a run still pending after that fails."""
-    from payments.gateway import GatewayError
     from payments.reports.stripe_runs import (
         POLL_COUNTDOWN,
         ReportPending,

@@ -3,7 +3,7 @@ closing it on cancel, and reading it back when the success page comes before the
 
 from __future__ import annotations
 
-import logging as _logging
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +16,12 @@ from accounts.models import User
 from payments.dates import from_timestamp
 from payments.gateway import UNREACHABLE, GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest
+from payments.requests.duplicates import duplicate_charge_detect
 from payments.requests.services import payment_request_apply_charge, payment_request_mark_paid
 from payments.timeline import payment_request_timeline
 from teams.services import audit_record
 
-logger = _logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 CHECKOUT_LIFETIME = timedelta(hours=23)  # Stripe allows 30 minutes to 24 hours
@@ -193,8 +194,6 @@ def payment_request_sync_session(
         return payment_request
     intent = session.get("payment_intent")
     with transaction.atomic():
-        from payments.requests.duplicates import duplicate_charge_detect
-
         locked = PaymentRequest.objects.select_for_update().get(pk=payment_request.pk)
         intent_id = str((intent.get("id") if isinstance(intent, dict) else intent) or "")
         if duplicate_charge_detect(

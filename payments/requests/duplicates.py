@@ -8,10 +8,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from payments.gateway import get_gateway
+from payments.gateway import failure_text, get_gateway
 from payments.models import DuplicateCharge, PaymentRequest
 from payments.money import format_money
-from payments.refunds.services import failure_text
+from payments.requests.tasks import duplicate_charge_refund_task
 from payments.timeline import payment_request_timeline
 from teams.services import audit_record
 
@@ -73,7 +73,6 @@ def duplicate_charge_detect(
             duplicate=format_money(duplicate.amount_cents, duplicate.currency),
             duplicate_charge_id=duplicate.pk,
         )
-        from payments.requests.tasks import duplicate_charge_refund_task
 
         transaction.on_commit(lambda: duplicate_charge_refund_task.delay(duplicate.pk))
     return True

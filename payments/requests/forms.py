@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from payments.money import AmountError, parse_amount
 
 
 class PaymentRequestForm(forms.Form):
@@ -41,13 +45,9 @@ class PaymentRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.currency = currency
         if not self.is_bound:
-            import secrets
-
             self.initial["submission"] = secrets.token_urlsafe(16)
 
     def clean_amount(self) -> int:
-        from payments.money import AmountError, parse_amount
-
         try:
             return parse_amount(self.cleaned_data["amount"], self.currency)
         except AmountError as exc:

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from payments.ledger.selectors import keyset_after
+from accounts.services import sms_queue
 from payments.models import ConnectedAccount, PaymentRequest
 from payments.requests.services import _request_sms_body
+from payments.scope import keyset_after
 from payments.timeline import payment_request_timeline
 from teams.services import audit_record
 from tickets.carrier import automated_text_at
@@ -58,7 +59,6 @@ def payment_reminder_send(*, request_id: int, now: datetime | None = None) -> bo
 
     Outside the hours automated texts may go to the customer (8 a.m. to 8 p.m. their time,
     tickets/carrier.py) the request is not claimed: the first beat run after 8 a.m. sends it."""
-    from accounts.services import sms_queue
 
     now = now or timezone.now()
     payment_request = (

@@ -7,26 +7,28 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import sms_queue
 from payments.dates import from_timestamp
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest
 from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, format_money, platform_fee
 from payments.timeline import payment_request_timeline
 from teams.models import Membership
+from teams.roles import Capability, has_capability
 from teams.services import audit_record
 from tickets.models import Ticket
 
 
 def payment_request_link(payment_request: PaymentRequest) -> str:
     """The customer's short link: our own page, which outlives any Checkout Session."""
-    from django.conf import settings
-    from django.urls import reverse
 
     return settings.SITE_URL + reverse("payment_public", args=[payment_request.token])
 
@@ -37,8 +39,6 @@ def payment_request_unavailable(*, ticket: Ticket, membership: Membership | None
 
 
 def _unavailable(*, ticket: Ticket, membership: Membership | None) -> tuple[str, str]:
-    from teams.roles import Capability, has_capability
-
     organization = ticket.organization
     if not organization.payments_supported:
         return "country", _(
@@ -88,9 +88,6 @@ def payment_request_create(
 
     ``submission_key`` (the form's) makes it once per submission: the same key again, even
     at the same moment, answers the request the first made, and texts nothing more."""
-    from django.core.exceptions import PermissionDenied
-
-    from accounts.services import sms_queue
 
     organization = ticket.organization
     membership = Membership.objects.filter(organization=organization, user=actor).first()
@@ -171,7 +168,6 @@ def _submitted(ticket: Ticket, submission_key: str) -> PaymentRequest | None:
 @transaction.atomic
 def payment_request_resend(*, payment_request: PaymentRequest, actor: User) -> PaymentRequest:
     """Text the same link again (a new SMS), while the request is unpaid."""
-    from accounts.services import sms_queue
 
     locked = (
         PaymentRequest.objects.select_for_update()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import logging as _logging
+import logging
+from datetime import datetime
 
 from celery import shared_task
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from accounts.tasks import backoff
 from payments.gateway import GatewayError
+from payments.models import DuplicateCharge
 
-logger = _logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 # Reminders: the beat run pages through every due request and hands them out in batches, which
@@ -27,9 +31,6 @@ def payment_reminders_send(now: str | None = None) -> int:
     them (keyset pages of the due requests, ``REMINDERS_BATCH`` ids a task). Returns how many
     were handed out (those in the customer's quiet hours are held by the batches and handed
     out again by the next runs). ``now`` (ISO) is for tests: the batches then use it too."""
-    from datetime import datetime
-
-    from django.utils import timezone
 
     from payments.requests.reminders import payment_reminders_due
 
@@ -54,9 +55,6 @@ def payment_reminders_send_batch(self, request_ids: list[int], now: str | None =
     """Remind these requests (those still due: the others are skipped); a database error
     retries the batch with backoff, and what was sent before it is not sent again. Whether
     the customer's hours allow a text is decided when the batch runs (``now``, ISO, for tests)."""
-    from datetime import datetime
-
-    from django.db import DatabaseError
 
     from payments.requests.reminders import payment_reminder_send
 
@@ -72,10 +70,7 @@ def payment_reminders_send_batch(self, request_ids: list[int], now: str | None =
 )
 def duplicate_charge_refund_task(self, duplicate_id: int) -> str:
     """Refund a second payment of a request paid already; retried while Stripe refuses."""
-    from django.db import transaction
-    from django.utils import timezone
 
-    from payments.models import DuplicateCharge
     from payments.requests.duplicates import (
         duplicate_charge_refund,
         duplicate_charge_refund_failed,

@@ -26,6 +26,7 @@ from payments.requests.forms import PaymentRequestForm
 from payments.scope import payments_scoped
 from teams.access import organization_view
 from teams.models import Membership
+from teams.roles import Capability, has_capability
 from tickets.models import Ticket
 from tickets.selectors import ticket_get
 
@@ -185,8 +186,6 @@ def _payment_request(request: HttpRequest, ticket: Ticket, pk: int) -> PaymentRe
 
 
 def _may_act(request: HttpRequest, ticket: Ticket) -> None:
-    from teams.roles import Capability, has_capability
-
     if not has_capability(request.membership, Capability.SEND_PAYMENT_REQUEST, ticket.team):  # type: ignore[attr-defined]
         raise PermissionDenied
 

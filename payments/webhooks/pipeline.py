@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import logging as _logging
+import logging
 import traceback
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,8 +17,14 @@ from django.utils import timezone
 from payments.dates import from_timestamp
 from payments.gateway import get_gateway
 from payments.models import WebhookEvent
+from payments.webhooks.registry import HANDLERS
+from payments.webhooks.tasks import (
+    webhook_event_process_task,
+    webhook_events_dispatch_task,
+    webhook_events_process_task,
+)
 
-logger = _logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def webhook_event_store(*, event: dict[str, Any], endpoint: str) -> tuple[WebhookEvent, bool]:
@@ -75,8 +81,6 @@ DISPATCH_STALE = timedelta(seconds=50)
 
 
 def webhook_events_wake() -> None:
-    from payments.webhooks.tasks import webhook_events_dispatch_task
-
     if cache.add(DISPATCH_FLAG, 1, timeout=60):
         webhook_events_dispatch_task.delay()
 
@@ -84,7 +88,6 @@ def webhook_events_wake() -> None:
 def webhook_events_dispatch(*, now: datetime | None = None) -> int:
     """Claim the pending events not queued yet (and those queued more than DISPATCH_STALE
     ago, whose task was lost) and queue their processing in batches; answer how many."""
-    from payments.webhooks.tasks import webhook_events_process_task
 
     cache.delete(DISPATCH_FLAG)
     now = now or timezone.now()
@@ -118,7 +121,6 @@ def webhook_event_process(*, event_id: int) -> str:
     The row is locked while its handler runs; another worker skips it. A handler's failure
     rolls its writes back, marks the event failed with the traceback and raises
     ``HandlerFailed`` so the task retries with backoff."""
-    from payments.webhooks.registry import HANDLERS
 
     failure: BaseException | None = None
     with transaction.atomic():
@@ -158,7 +160,6 @@ def webhook_event_process(*, event_id: int) -> str:
 
 def webhook_event_replay(*, event: WebhookEvent) -> None:
     """Queue a failed (or pending) event again, e.g. after fixing its cause."""
-    from payments.webhooks.tasks import webhook_event_process_task
 
     if event.status in (WebhookEvent.Status.FAILED, WebhookEvent.Status.PENDING):
         transaction.on_commit(lambda: webhook_event_process_task.delay(event.pk))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging as _logging
+import logging
 
 from celery import shared_task
 
 from accounts.tasks import backoff
 
-logger = _logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @shared_task(

@@ -212,7 +212,6 @@ def test_a_paid_payout_event_queues_the_sync_on_commit(
 
 @pytest.fixture
 def demo_events(monkeypatch):
-
     sent: list[dict] = []
     monkeypatch.setattr(
         gateway_demo_tasks.demo_deliver_event, "delay", lambda url, event: sent.append(event)

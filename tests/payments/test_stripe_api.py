@@ -470,14 +470,12 @@ def test_stripe_gateway_update_account_refusal_carries_stripes_message(stripe_ht
     ids=["unreachable", "rate-limit", "bad-key", "server", "developer-text", "balance"],
 )
 def test_stripe_failures_reach_people_as_our_sentences(error, read):
-
     told = gateway_stripe._error(error)
     assert told.message == getattr(gateway, read) and told.says_what_to_do
     assert str(error).split(":")[0] not in told.message or read == "BALANCE_LOW"
 
 
 def test_a_field_stripe_refused_and_a_declined_card_keep_stripes_words():
-
     field = stripe_lib.InvalidRequestError(
         "The statement descriptor must contain at least one letter.",
         "settings[payments][statement_descriptor]",

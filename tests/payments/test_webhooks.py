@@ -413,3 +413,39 @@ def test_a_batch_processes_its_events_and_retries_a_failing_one_alone(
     bad.refresh_from_db()
     assert (good.status, bad.status) == (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.FAILED)
     assert retried == [(bad.pk,)]
+
+
+def test_every_handled_event_type_is_registered_by_its_part():
+    """Each part's handlers register themselves when PaymentsConfig imports them: a handler
+    module nobody imports would turn its events into "ignored" instead of failing here."""
+    assert set(webhooks_registry.HANDLERS) == {
+        "account.application.deauthorized",
+        "account.updated",
+        "capability.updated",
+        "charge.dispute.created",
+        "charge.refunded",
+        "charge.succeeded",
+        "checkout.session.async_payment_failed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.completed",
+        "checkout.session.expired",
+        "payment_intent.payment_failed",
+        "payout.canceled",
+        "payout.created",
+        "payout.failed",
+        "payout.paid",
+        "payout.updated",
+        "refund.failed",
+        "refund.updated",
+    }
+    assert {handler.__module__ for handler in webhooks_registry.HANDLERS.values()} == {
+        "payments.connect.handlers",
+        "payments.payouts.handlers",
+        "payments.refunds.handlers",
+        "payments.requests.handlers",
+    }
+
+
+def test_a_second_handler_for_one_event_type_is_refused():
+    with pytest.raises(ValueError, match=r"account\.updated has a handler already"):
+        webhooks_registry.handles("account.updated")(lambda event: None)
