@@ -1,15 +1,59 @@
-"""How a payment's status reads on every page: one status → badge table."""
+"""How a payment's status reads on every page: one table of status → badge (label and
+Bootstrap class), and the open request's link state on the advisor's panel."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _lazy
 
+from accounts.models import SmsMessage
 from payments.models import PaymentRequest
 
+
+class Badge(NamedTuple):
+    label: str | Promise
+    css: str
+
+
 STATUS_BADGES = {
-    PaymentRequest.Status.PAID: (_lazy("Paid"), "text-bg-success"),
-    PaymentRequest.Status.REFUNDED: (_lazy("Refunded"), "text-bg-secondary"),
-    PaymentRequest.Status.DISPUTED: (_lazy("Disputed"), "text-bg-danger"),
-    PaymentRequest.Status.OPEN: (_lazy("Unpaid"), "text-bg-light border"),
-    PaymentRequest.Status.CANCELLED: (_lazy("Cancelled"), "text-bg-light border"),
+    PaymentRequest.Status.PAID: Badge(_lazy("Paid"), "text-bg-success"),
+    PaymentRequest.Status.REFUNDED: Badge(_lazy("Refunded"), "text-bg-secondary"),
+    PaymentRequest.Status.DISPUTED: Badge(_lazy("Disputed"), "text-bg-danger"),
+    PaymentRequest.Status.OPEN: Badge(_lazy("Unpaid"), "text-bg-light border"),
+    PaymentRequest.Status.CANCELLED: Badge(_lazy("Cancelled"), "text-bg-light border"),
 }
+
+# An unpaid request, as far as its link has gone.
+LINK_BADGES = {
+    "failed": Badge(_lazy("Failed"), "text-bg-danger"),
+    "opened": Badge(_lazy("Opened"), "text-bg-info"),
+    "link_only": Badge(_lazy("Link only"), "text-bg-warning"),
+    "delivered": Badge(_lazy("Delivered"), "text-bg-primary"),
+    "undelivered": Badge(_lazy("Not delivered"), "text-bg-warning"),
+    "sent": Badge(_lazy("Sent"), "text-bg-light border"),
+}
+
+
+def status_badge(status: str) -> Badge:
+    return STATUS_BADGES.get(status, Badge(status, "text-bg-light border"))
+
+
+def request_badge(payment: PaymentRequest) -> Badge:
+    """The request as the advisor reads it: its status once it is settled, else how far its
+    link has gone (failed, opened, texted and delivered, or shared as a link only)."""
+    if payment.status != PaymentRequest.Status.OPEN:
+        return status_badge(payment.status)
+    if payment.failure_message:
+        return LINK_BADGES["failed"]
+    if payment.opened_at:
+        return LINK_BADGES["opened"]
+    sms = payment.sms
+    if sms is None:
+        return LINK_BADGES["link_only"]
+    if sms.status == SmsMessage.Status.DELIVERED:
+        return LINK_BADGES["delivered"]
+    if sms.status in (SmsMessage.Status.UNDELIVERED, SmsMessage.Status.FAILED):
+        return LINK_BADGES["undelivered"]
+    return LINK_BADGES["sent"]

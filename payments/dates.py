@@ -1,4 +1,7 @@
-"""Days and instants: Stripe's timestamps, the organization's local days and zone."""
+"""Days and instants: Stripe's timestamps, and the organization's local days and zone.
+
+A dealership's day is its own (zoneinfo: a day around a DST change has 23 or 25 hours); every
+filter, report and export of a day goes through ``local_day_bounds``."""
 
 from __future__ import annotations
 
@@ -14,19 +17,25 @@ def from_timestamp(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
-def _zone(organization: Organization) -> ZoneInfo:
+def organization_zone(organization: Organization) -> ZoneInfo:
     tz = organization.time_zone
     return tz if isinstance(tz, ZoneInfo) else ZoneInfo(str(tz))
 
 
-def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The UTC instants [start, end) of ``day`` in ``tz``: 23, 24 or 25 hours apart."""
-    start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+def local_day_bounds(
+    day: date, tz: ZoneInfo | str, *, through: date | None = None
+) -> tuple[datetime, datetime]:
+    """The UTC instants [start of ``day``, start of the day after ``through``, or after
+    ``day`` itself) in ``tz``: a local day is 23, 24 or 25 hours long, as its clocks say. (UTC,
+    because Python subtracts two times of one zone by their wall clocks.)"""
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    last = through or day
+    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
     return start, end
 
 
 def previous_local_day(organization: Organization, now: datetime | None = None) -> date:
     """Yesterday, in the organization's zone, at ``now``."""
     now = now or timezone.now()
-    return now.astimezone(_zone(organization)).date() - timedelta(days=1)
+    return now.astimezone(organization_zone(organization)).date() - timedelta(days=1)

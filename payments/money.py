@@ -7,6 +7,16 @@ from decimal import Decimal, InvalidOperation
 SYMBOLS = {"usd": "$", "cad": "$"}
 
 
+def decimal_string(cents: int | None) -> str:
+    """``123456`` → ``"1234.56"``, ``-5`` → ``"-0.05"``, ``None`` → ``""``: the amount as files
+    carry it. Integer arithmetic, no floats."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    units, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}{units}.{rest:02d}"
+
+
 def format_money(amount_cents: int, currency: str) -> str:
     """``123456, "usd"`` → ``$1,234.56 USD``; negative amounts keep their sign in front."""
     sign = "-" if amount_cents < 0 else ""

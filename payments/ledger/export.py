@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from payments.exports import CsvWriter, xlsx_cell
 from payments.ledger.selectors import PAGE_COLUMNS
 from payments.models import PaymentRequest, display_number
+from payments.money import decimal_string
 from payments.scope import COLLECTED_STATUSES
 from teams.models import Organization
 
@@ -29,15 +30,6 @@ CHUNK = 500
 
 
 AMOUNT_KEYS = ("gross", "fees", "net", "refunded")
-
-
-def decimal_string(cents: int | None) -> str:
-    """``123456`` → ``"1234.56"``, ``-5`` → ``"-0.05"``: integer arithmetic, no floats."""
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    units, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}{units}.{rest:02d}"
 
 
 def header(zone: str) -> list[str]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,6 +15,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
+from payments.dates import local_day_bounds
 from payments.models import PaymentCounters, PaymentRequest
 from payments.scope import COLLECTED_STATUSES, keyset_after
 from teams.models import Organization
@@ -45,16 +45,6 @@ class PaymentFilters:
     advisor: int | None = None
     posted: str = ""  # "yes", "no" or ""
     q: str = ""
-
-
-def local_day_bounds(day_from: date, day_to: date, zone: str) -> tuple[datetime, datetime]:
-    """The aware instants [start of ``day_from``, start of the day after ``day_to``) in
-    ``zone``, in UTC: a local day is 23, 24 or 25 hours long, as its clocks say. (UTC,
-    because Python subtracts two times of one zone by their wall clocks.)"""
-    tz = ZoneInfo(zone)
-    start = datetime.combine(day_from, time.min, tzinfo=tz)
-    end = datetime.combine(day_to + timedelta(days=1), time.min, tzinfo=tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def parse_search_amount(text: str) -> int | None:
@@ -109,11 +99,9 @@ def payments_filter(
 ) -> QuerySet[PaymentRequest]:
     zone = str(organization.time_zone)
     if filters.date_from or filters.date_to:
-        start, end = local_day_bounds(
-            filters.date_from or filters.date_to,  # type: ignore[arg-type]
-            filters.date_to or filters.date_from,  # type: ignore[arg-type]
-            zone,
-        )
+        first = filters.date_from or filters.date_to
+        assert first is not None
+        start, end = local_day_bounds(first, zone, through=filters.date_to or first)
         if filters.date_from:
             queryset = queryset.filter(created_at__gte=start)
         if filters.date_to:

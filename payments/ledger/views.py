@@ -21,7 +21,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import User
 from payments import scope
-from payments.badges import STATUS_BADGES
+from payments.badges import status_badge
 from payments.ledger import export as ledger_export
 from payments.ledger import selectors as ledger_selectors
 from payments.ledger import services as ledger_services
@@ -69,7 +69,7 @@ def _filter_query(request: HttpRequest) -> str:
 
 def _status(status: str, amount_cents: int, fee_cents: int, net_cents: int | None) -> dict:
     """The badge of a payment's status, and its net once collected (else None)."""
-    label, css = STATUS_BADGES.get(status, (status, "text-bg-light border"))
+    label, css = status_badge(status)
     collected = status in COLLECTED_STATUSES
     net = net_cents if net_cents is not None else amount_cents - fee_cents
     return {

@@ -10,6 +10,7 @@ import openpyxl
 
 from payments.exports import CsvWriter, xlsx_cell
 from payments.models import DailyReport
+from payments.money import decimal_string
 
 MONEY_COLUMNS = {"gross_cents", "fee_cents", "net_cents", "refunded_cents", "payout_cents"}
 
@@ -40,12 +41,6 @@ EXPORT_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def _decimal_text(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    units, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}{units}.{rest:02d}"
-
-
 def export_header(report: DailyReport) -> list[str]:
     return [label.format(tz=report.time_zone) for _key, label in EXPORT_COLUMNS]
 
@@ -58,7 +53,7 @@ def export_rows(report: DailyReport) -> list[list[Any]]:
         for key, _label in EXPORT_COLUMNS:
             value = row.get(key, "")
             if key in MONEY_COLUMNS:
-                value = _decimal_text(value or 0)
+                value = decimal_string(value or 0)
             elif key == "posted":
                 value = "yes" if value else "no"
             values.append(value)
@@ -69,11 +64,11 @@ def export_rows(report: DailyReport) -> list[list[Any]]:
         "description": f"{t.get('count', 0)} payments, {t.get('refund_count', 0)} refunds, "
         f"{t.get('payout_count', 0)} payouts",
         "currency": t.get("currency", ""),
-        "gross_cents": _decimal_text(t.get("gross_cents", 0)),
-        "fee_cents": _decimal_text(t.get("fee_cents", 0)),
-        "net_cents": _decimal_text(t.get("net_cents", 0)),
-        "refunded_cents": _decimal_text(t.get("refunded_cents", 0)),
-        "payout_cents": _decimal_text(t.get("payouts_cents", 0)),
+        "gross_cents": decimal_string(t.get("gross_cents", 0)),
+        "fee_cents": decimal_string(t.get("fee_cents", 0)),
+        "net_cents": decimal_string(t.get("net_cents", 0)),
+        "refunded_cents": decimal_string(t.get("refunded_cents", 0)),
+        "payout_cents": decimal_string(t.get("payouts_cents", 0)),
     }
     out.append([totals.get(key, "") for key, _label in EXPORT_COLUMNS])
     return out

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from payments.dates import _zone, local_day_bounds
+from payments.dates import local_day_bounds, organization_zone
 from payments.models import ConnectedAccount, DailyReport, PaymentRequest, Payout, Refund
 from payments.money import format_money
 from payments.reports.export import export_filename, report_csv
@@ -132,7 +132,7 @@ def daily_report_data(
     *, organization: Organization, day: date
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The rows and totals of one local day, read from the database (totals aggregated)."""
-    tz = _zone(organization)
+    tz = organization_zone(organization)
     start, end = local_day_bounds(day, tz)
 
     payments = PaymentRequest.objects.filter(
@@ -256,7 +256,7 @@ def daily_report_build(
         organization=organization,
         day=day,
         defaults={
-            "time_zone": str(_zone(organization)),
+            "time_zone": str(organization_zone(organization)),
             "rows": rows,
             "totals": totals,
             "generated_at": now or timezone.now(),
@@ -268,7 +268,7 @@ def daily_report_build(
 def daily_report_due(organization: Organization, now: datetime) -> date | None:
     """The day to build for ``organization`` at ``now``: yesterday once it is past 06:00
     local time and that day has no report yet; else None."""
-    local = now.astimezone(_zone(organization))
+    local = now.astimezone(organization_zone(organization))
     if local.time() < BUILD_AFTER:
         return None
     day = local.date() - timedelta(days=1)

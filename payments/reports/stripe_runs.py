@@ -6,13 +6,13 @@ demo gateway answers the same CSV shape at once, built from our own payments."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from payments.dates import local_day_bounds, organization_zone
 from payments.gateway import BALANCE_CHANGE, PAYOUT_RECONCILIATION, get_gateway
 from payments.models import ConnectedAccount, StripeReportRun
 from payments.reports.tasks import stripe_report_poll_task
@@ -41,22 +41,6 @@ class ReportRequestError(Exception):
     """The report cannot be requested; the message is for the user."""
 
 
-def _zone(organization: Organization) -> ZoneInfo:
-    tz = organization.time_zone
-    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(str(tz))
-
-
-def local_day_bounds(
-    organization: Organization, start: date, end: date
-) -> tuple[datetime, datetime]:
-    """[start 00:00, day after end 00:00) in the organization's zone, as aware datetimes."""
-    tz = _zone(organization)
-    return (
-        datetime.combine(start, time.min, tzinfo=tz),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
-    )
-
-
 def stripe_report_request(
     *, organization: Organization, actor: User | None, report_type: str, start: date, end: date
 ) -> StripeReportRun:
@@ -73,7 +57,9 @@ def stripe_report_request(
         or not account.stripe_account_id
     ):
         raise ReportRequestError(str(_("Connect Stripe before requesting its reports.")))
-    interval_start, interval_end = local_day_bounds(organization, start, end)
+    interval_start, interval_end = local_day_bounds(
+        start, organization_zone(organization), through=end
+    )
     now = datetime.now(UTC)
     if interval_start >= now:
         raise ReportRequestError(str(_("The dates are in the future.")))
@@ -92,7 +78,7 @@ def stripe_report_request(
 
 
 def _file_name(run: StripeReportRun) -> str:
-    tz = _zone(run.organization)
+    tz = organization_zone(run.organization)
     first = run.interval_start.astimezone(tz).date()
     last = (run.interval_end.astimezone(tz) - timedelta(microseconds=1)).date()
     kind = "balance-change" if run.report_type == BALANCE_CHANGE else "payout-reconciliation"
@@ -115,7 +101,7 @@ def stripe_report_poll(*, run_id: int) -> str:
             report_type=run.report_type,
             interval_start=int(run.interval_start.timestamp()),
             interval_end=int(run.interval_end.timestamp()),
-            timezone=str(_zone(run.organization)),
+            timezone=str(organization_zone(run.organization)),
             idempotency_key=f"report-run-{run.pk}",
         )
         StripeReportRun.objects.filter(pk=run.pk, stripe_id="").update(stripe_id=answer["id"])

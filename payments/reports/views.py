@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from payments.dates import organization_zone
 from payments.exports import csv_made_safe
 from payments.models import DailyReport, StripeReportRun
 from payments.reports import export as reports_export
@@ -142,7 +143,7 @@ def _stripe_runs(request: HttpRequest):
 
 
 def _with_labels(run: StripeReportRun) -> StripeReportRun:
-    tz = reports_stripe_runs._zone(run.organization)
+    tz = organization_zone(run.organization)
     run.type_label = reports_stripe_runs.REPORT_TYPES.get(run.report_type, run.report_type)  # type: ignore[attr-defined]
     run.first_day = run.interval_start.astimezone(tz).date()  # type: ignore[attr-defined]
     run.last_day = (run.interval_end.astimezone(tz) - timedelta(microseconds=1)).date()  # type: ignore[attr-defined]

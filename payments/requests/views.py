@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import SmsMessage
+from payments.badges import request_badge
 from payments.models import PaymentRequest
 from payments.money import format_money
 from payments.requests import checkout as requests_checkout
@@ -33,31 +33,6 @@ from tickets.selectors import ticket_get
 STOP_POLLING = 286  # htmx: swap this answer and stop polling the element that asked
 
 
-def _badge(payment: PaymentRequest) -> tuple[str, str]:
-    """The request's status as the advisor reads it: label and Bootstrap badge class."""
-    status = payment.status
-    if status == PaymentRequest.Status.PAID:
-        return "Paid", "text-bg-success"
-    if status == PaymentRequest.Status.REFUNDED:
-        return "Refunded", "text-bg-secondary"
-    if status == PaymentRequest.Status.DISPUTED:
-        return "Disputed", "text-bg-danger"
-    if status == PaymentRequest.Status.CANCELLED:
-        return "Cancelled", "text-bg-light border"
-    if payment.failure_message:
-        return "Failed", "text-bg-danger"
-    if payment.opened_at:
-        return "Opened", "text-bg-info"
-    sms = payment.sms
-    if sms is None:
-        return "Link only", "text-bg-warning"
-    if sms.status == SmsMessage.Status.DELIVERED:
-        return "Delivered", "text-bg-primary"
-    if sms.status in (SmsMessage.Status.UNDELIVERED, SmsMessage.Status.FAILED):
-        return "Not delivered", "text-bg-warning"
-    return "Sent", "text-bg-light border"
-
-
 def _rows(ticket: Ticket, membership: Membership) -> list[dict[str, Any]]:
     """The ticket's requests the member may see: none of a team whose payments they don't."""
     rows = []
@@ -67,7 +42,7 @@ def _rows(ticket: Ticket, membership: Membership) -> list[dict[str, Any]]:
         .order_by("-created_at", "-pk")
     )
     for payment in payments:
-        label, css = _badge(payment)
+        label, css = request_badge(payment)
         rows.append(
             {
                 "payment": payment,

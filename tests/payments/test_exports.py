@@ -12,8 +12,8 @@ import pytest
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from payments.ledger.export import decimal_string
 from payments.models import PaymentRequest
+from payments.money import decimal_string
 from tests.payments.payments_tab import payment_row
 
 URL = "/o/lakeside/payments/"

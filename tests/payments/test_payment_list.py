@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from payments import dates
 from payments.ledger import selectors as ledger_selectors
 from payments.ledger import services as ledger_services
 from payments.models import PaymentRequest
@@ -174,9 +175,7 @@ def test_a_payment_at_2330_local_belongs_to_that_local_day(admin_client, ticket)
     ("day", "hours"), [((2026, 3, 8), 23), ((2026, 11, 1), 25), ((2026, 7, 1), 24)]
 )
 def test_dst_days_are_as_long_as_their_clocks_say(admin_client, ticket, day, hours):
-    start, end = ledger_selectors.local_day_bounds(
-        datetime(*day).date(), datetime(*day).date(), "America/Chicago"
-    )
+    start, end = dates.local_day_bounds(datetime(*day).date(), "America/Chicago")
     assert end - start == timedelta(hours=hours)
     first = payment_row(ticket, at=start)
     last = payment_row(ticket, at=end - timedelta(seconds=1))

@@ -15,6 +15,7 @@ from django.db import transaction
 from payments.gateway.base import BALANCE_CHANGE, GatewayError
 from payments.gateway.demo.base import DemoBase
 from payments.models import ConnectedAccount, DemoStripeAccount, PaymentRequest, Payout, Refund
+from payments.money import decimal_string
 
 BALANCE_COLUMNS = [
     "balance_transaction_id",
@@ -51,11 +52,6 @@ PAYOUT_COLUMNS = [
 ]
 
 
-def _amount(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
-
 def demo_report_csv(
     *, account_id: str, report_type: str, interval_start: int, interval_end: int, timezone: str
 ) -> str:
@@ -88,9 +84,9 @@ def demo_report_csv(
                     "created": local,
                     "available_on_utc": utc,
                     "currency": payment.currency,
-                    "gross": _amount(payment.amount_cents),
-                    "fee": _amount(fee),
-                    "net": _amount(payment.amount_cents - fee),
+                    "gross": decimal_string(payment.amount_cents),
+                    "fee": decimal_string(fee),
+                    "net": decimal_string(payment.amount_cents - fee),
                     "reporting_category": "charge",
                     "source_id": payment.charge_id or "",
                     "description": payment.description,
@@ -112,9 +108,9 @@ def demo_report_csv(
                     "created": local,
                     "available_on_utc": utc,
                     "currency": refund.currency,
-                    "gross": _amount(-refund.amount_cents),
-                    "fee": _amount(0),
-                    "net": _amount(-refund.amount_cents),
+                    "gross": decimal_string(-refund.amount_cents),
+                    "fee": decimal_string(0),
+                    "net": decimal_string(-refund.amount_cents),
                     "reporting_category": "refund",
                     "source_id": refund.stripe_refund_id or "",
                     "description": f"Refund of {refund.payment.description}",
@@ -134,9 +130,9 @@ def demo_report_csv(
                         "created": local,
                         "available_on_utc": utc,
                         "currency": payout.currency,
-                        "gross": _amount(-payout.amount_cents),
-                        "fee": _amount(0),
-                        "net": _amount(-payout.amount_cents),
+                        "gross": decimal_string(-payout.amount_cents),
+                        "fee": decimal_string(0),
+                        "net": decimal_string(-payout.amount_cents),
                         "reporting_category": "payout",
                         "source_id": payout.stripe_payout_id,
                         "description": "STRIPE PAYOUT",
