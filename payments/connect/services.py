@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.tasks import email_send
 from payments.dates import from_timestamp
-from payments.gateway import PayoutInterval, WeeklyAnchor, get_gateway
+from payments.gateway import NewAccount, PayoutInterval, WeeklyAnchor, get_gateway
 from payments.gateway import stripe as gateway_stripe
 from payments.gateway.requirements import onboarding_checklist
 from payments.models import ConnectedAccount
@@ -103,10 +103,12 @@ def connected_account_start(*, organization: Organization, actor: User) -> Conne
         account.country = organization.country_code
         account.save()
     data = get_gateway().create_account(
-        country=account.country,
-        email=actor.email,
-        business_name=organization.name,
-        organization_id=organization.pk,
+        NewAccount(
+            country=account.country,
+            email=actor.email,
+            business_name=organization.name,
+            organization_id=organization.pk,
+        ),
         idempotency_key=f"connected-account-{account.pk}-{account.connect_attempt}",
     )
     with transaction.atomic():

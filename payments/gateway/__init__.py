@@ -9,8 +9,6 @@ message fit to show a person when Stripe refuses.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from payments.gateway.base import (
     ALREADY_DONE,
     BALANCE_CHANGE,
@@ -22,8 +20,12 @@ from payments.gateway.base import (
     STRIPE_FAILED,
     UNREACHABLE,
     Endpoint,
+    Gateway,
     GatewayError,
     InvalidSignature,
+    NewAccount,
+    NewCheckout,
+    NewReportRun,
     PayoutInterval,
     WeeklyAnchor,
     demo_mode,
@@ -33,9 +35,6 @@ from payments.gateway.base import (
     webhook_secret,
 )
 from payments.gateway.stripe import StripeGateway
-
-if TYPE_CHECKING:
-    from payments.gateway.demo.gateway import DemoGateway
 
 __all__ = [
     "ALREADY_DONE",
@@ -48,8 +47,12 @@ __all__ = [
     "STRIPE_FAILED",
     "UNREACHABLE",
     "Endpoint",
+    "Gateway",
     "GatewayError",
     "InvalidSignature",
+    "NewAccount",
+    "NewCheckout",
+    "NewReportRun",
     "PayoutInterval",
     "WeeklyAnchor",
     "demo_mode",
@@ -61,7 +64,7 @@ __all__ = [
 ]
 
 
-def get_gateway() -> StripeGateway | DemoGateway:
+def get_gateway() -> Gateway:
     if demo_mode():
         from payments.gateway.demo.gateway import DemoGateway
 

@@ -3,6 +3,12 @@ webhook signing secrets. Imports nothing of either gateway."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from payments.gateway.stripe import AccountUpdateParams
+
 import hashlib
 import hmac
 from typing import Literal
@@ -133,3 +139,94 @@ FAILURE_REASONS = {
 def failure_text(code: str | None) -> str:
     code = code or "unknown"
     return FAILURE_REASONS.get(code, f"Stripe could not complete the refund ({code}).")
+
+
+# What our calls ask Stripe for, where a call takes more than a few values.
+@dataclass(frozen=True, kw_only=True)
+class NewAccount:
+    """The dealership's Express account, as we ask Stripe to create it."""
+
+    country: str
+    email: str
+    business_name: str
+    organization_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewCheckout:
+    """A payment request's hosted Checkout: a destination charge to the dealership's account."""
+
+    account_id: str
+    amount_cents: int
+    currency: str
+    description: str
+    fee_cents: int
+    request_id: int
+    organization_id: int
+    success_url: str
+    cancel_url: str
+    expires_at: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewReportRun:
+    """A Reporting API run over the connected account's data, in [interval_start, interval_end)."""
+
+    account_id: str
+    report_type: str
+    interval_start: int
+    interval_end: int
+    timezone: str
+
+
+class Gateway(Protocol):
+    """What the product asks of Stripe; ``StripeGateway`` and the demo's ``DemoGateway`` both
+    answer it, with plain dicts shaped as Stripe's API objects, and raise ``GatewayError``."""
+
+    name: str
+
+    @property
+    def livemode(self) -> bool: ...
+
+    def create_account(self, account: NewAccount, *, idempotency_key: str) -> dict[str, Any]: ...
+
+    def retrieve_account(self, account_id: str) -> dict[str, Any]: ...
+
+    def create_onboarding_link(
+        self, *, account_id: str, refresh_url: str, return_url: str
+    ) -> str: ...
+
+    def create_login_link(self, account_id: str) -> str: ...
+
+    def update_account(
+        self, account_id: str, *, params: AccountUpdateParams, idempotency_key: str
+    ) -> dict[str, Any]: ...
+
+    def create_checkout_session(
+        self, checkout: NewCheckout, *, idempotency_key: str
+    ) -> dict[str, Any]: ...
+
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]: ...
+
+    def expire_checkout_session(self, session_id: str) -> dict[str, Any]: ...
+
+    def retrieve_balance_transaction(self, transaction_id: str) -> dict[str, Any]: ...
+
+    def create_refund(
+        self,
+        *,
+        payment_intent_id: str,
+        refund_application_fee: bool,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]: ...
+
+    def list_payout_transactions(
+        self, *, account_id: str, payout_id: str
+    ) -> list[dict[str, Any]]: ...
+
+    def create_report_run(self, run: NewReportRun, *, idempotency_key: str) -> dict[str, Any]: ...
+
+    def retrieve_report_run(self, run_id: str) -> dict[str, Any]: ...
+
+    def download_report_file(self, url: str) -> str: ...

@@ -24,6 +24,9 @@ from payments.gateway.base import (
     UNREACHABLE,
     GatewayError,
     InvalidSignature,
+    NewAccount,
+    NewCheckout,
+    NewReportRun,
     PayoutInterval,
     WeeklyAnchor,
 )
@@ -110,38 +113,30 @@ class StripeGateway:
     def livemode(self) -> bool:
         return settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
 
-    def create_account(
-        self,
-        *,
-        country: str,
-        email: str,
-        business_name: str,
-        organization_id: int,
-        idempotency_key: str,
-    ) -> dict[str, Any]:
+    def create_account(self, account: NewAccount, *, idempotency_key: str) -> dict[str, Any]:
         params: AccountCreateParams = {
             "type": "express",
-            "country": country,
-            "email": email,
+            "country": account.country,
+            "email": account.email,
             "capabilities": {
                 "card_payments": {"requested": True},
                 "transfers": {"requested": True},
             },
             "business_type": "company",
             "business_profile": {
-                "name": business_name,
+                "name": account.business_name,
                 "mcc": "5511",  # Car and truck dealers (new and used): sales, service, parts
                 "product_description": "Vehicle service, repairs, parts and sales",
             },
-            "metadata": {"organization_id": str(organization_id)},
+            "metadata": {"organization_id": str(account.organization_id)},
         }
         try:
-            account = self.client.v1.accounts.create(
+            created = self.client.v1.accounts.create(
                 params, options={"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as exc:
             raise _error(exc) from exc
-        return account.to_dict()
+        return created.to_dict()
 
     def retrieve_account(self, account_id: str) -> dict[str, Any]:
         try:
@@ -183,33 +178,10 @@ class StripeGateway:
 
     # Payment requests: hosted Checkout ----------------------------------------------------
     def create_checkout_session(
-        self,
-        *,
-        account_id: str,
-        amount_cents: int,
-        currency: str,
-        description: str,
-        fee_cents: int,
-        request_id: int,
-        organization_id: int,
-        success_url: str,
-        cancel_url: str,
-        expires_at: int,
-        idempotency_key: str,
+        self, checkout: NewCheckout, *, idempotency_key: str
     ) -> dict[str, Any]:
         """A Checkout Session for a destination charge to the dealership's account."""
-        params = checkout_session_params(
-            account_id=account_id,
-            amount_cents=amount_cents,
-            currency=currency,
-            description=description,
-            fee_cents=fee_cents,
-            request_id=request_id,
-            organization_id=organization_id,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            expires_at=expires_at,
-        )
+        params = checkout_session_params(checkout)
         try:
             session = self.client.v1.checkout.sessions.create(
                 params, options={"idempotency_key": idempotency_key}
@@ -279,33 +251,24 @@ class StripeGateway:
             raise _error(exc) from exc
 
     # Reports from Stripe (Reporting API) ----------------------------------------------------
-    def create_report_run(
-        self,
-        *,
-        account_id: str,
-        report_type: str,
-        interval_start: int,
-        interval_end: int,
-        timezone: str,
-        idempotency_key: str,
-    ) -> dict[str, Any]:
+    def create_report_run(self, run: NewReportRun, *, idempotency_key: str) -> dict[str, Any]:
         """A report run on the connected account's data; Stripe prepares the file later."""
         try:
-            run = self.client.v1.reporting.report_runs.create(
+            created = self.client.v1.reporting.report_runs.create(
                 {
-                    "report_type": report_type,
+                    "report_type": run.report_type,
                     "parameters": {
-                        "interval_start": interval_start,
-                        "interval_end": interval_end,
-                        "connected_account": account_id,
-                        "timezone": timezone,
+                        "interval_start": run.interval_start,
+                        "interval_end": run.interval_end,
+                        "connected_account": run.account_id,
+                        "timezone": run.timezone,
                     },
                 },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:
             raise _error(exc) from exc
-        return run.to_dict()
+        return created.to_dict()
 
     def retrieve_report_run(self, run_id: str) -> dict[str, Any]:
         try:
@@ -325,27 +288,15 @@ class StripeGateway:
         return response.text
 
 
-def checkout_session_params(
-    *,
-    account_id: str,
-    amount_cents: int,
-    currency: str,
-    description: str,
-    fee_cents: int,
-    request_id: int,
-    organization_id: int,
-    success_url: str,
-    cancel_url: str,
-    expires_at: int,
-) -> SessionCreateParams:
+def checkout_session_params(checkout: NewCheckout) -> SessionCreateParams:
     """Stripe's parameters for a payment request's hosted Checkout (STRIPE.md).
 
     Session metadata is not copied to the PaymentIntent: it is set on both, so charge and
     refund events lead back to our request. Payment methods come from settings (rule 9:
     cards only); API versions from 2026-09-30 take ``allowed_payment_method_types``."""
     metadata = {
-        "organization_id": str(organization_id),
-        "payment_request_id": str(request_id),
+        "organization_id": str(checkout.organization_id),
+        "payment_request_id": str(checkout.request_id),
     }
     params: SessionCreateParams = {
         "mode": "payment",
@@ -353,25 +304,25 @@ def checkout_session_params(
             {
                 "quantity": 1,
                 "price_data": {
-                    "currency": currency,
-                    "unit_amount": amount_cents,
-                    "product_data": {"name": description},
+                    "currency": checkout.currency,
+                    "unit_amount": checkout.amount_cents,
+                    "product_data": {"name": checkout.description},
                 },
             }
         ],
         "payment_intent_data": {
-            "application_fee_amount": fee_cents,
-            "transfer_data": {"destination": account_id},
-            "on_behalf_of": account_id,
-            "description": description,
+            "application_fee_amount": checkout.fee_cents,
+            "transfer_data": {"destination": checkout.account_id},
+            "on_behalf_of": checkout.account_id,
+            "description": checkout.description,
             "metadata": metadata,
         },
         "allowed_payment_method_types": list(settings.PAYMENT_METHOD_TYPES),  # type: ignore[typeddict-item]
         "metadata": metadata,
-        "client_reference_id": str(request_id),
-        "success_url": success_url,
-        "cancel_url": cancel_url,
-        "expires_at": expires_at,
+        "client_reference_id": str(checkout.request_id),
+        "success_url": checkout.success_url,
+        "cancel_url": checkout.cancel_url,
+        "expires_at": checkout.expires_at,
     }
     return params
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from payments.dates import local_day_bounds, organization_zone
-from payments.gateway import BALANCE_CHANGE, PAYOUT_RECONCILIATION, get_gateway
+from payments.gateway import BALANCE_CHANGE, PAYOUT_RECONCILIATION, NewReportRun, get_gateway
 from payments.models import ConnectedAccount, StripeReportRun
 from payments.reports.tasks import stripe_report_poll_task
 from teams.models import Organization
@@ -97,11 +97,13 @@ def stripe_report_poll(*, run_id: int) -> str:
     if not run.stripe_id:
         account = ConnectedAccount.objects.get(organization=run.organization)
         answer = gateway.create_report_run(
-            account_id=str(account.stripe_account_id),
-            report_type=run.report_type,
-            interval_start=int(run.interval_start.timestamp()),
-            interval_end=int(run.interval_end.timestamp()),
-            timezone=str(organization_zone(run.organization)),
+            NewReportRun(
+                account_id=str(account.stripe_account_id),
+                report_type=run.report_type,
+                interval_start=int(run.interval_start.timestamp()),
+                interval_end=int(run.interval_end.timestamp()),
+                timezone=str(organization_zone(run.organization)),
+            ),
             idempotency_key=f"report-run-{run.pk}",
         )
         StripeReportRun.objects.filter(pk=run.pk, stripe_id="").update(stripe_id=answer["id"])

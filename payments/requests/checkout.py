@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from payments.dates import from_timestamp
-from payments.gateway import UNREACHABLE, GatewayError, get_gateway
+from payments.gateway import UNREACHABLE, GatewayError, NewCheckout, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest
 from payments.requests.duplicates import duplicate_charge_detect
 from payments.requests.services import payment_request_apply_charge, payment_request_mark_paid
@@ -90,16 +90,18 @@ def _checkout_session_create(
     expires_at = timezone.now() + CHECKOUT_LIFETIME
     try:
         session = get_gateway().create_checkout_session(
-            account_id=account_id,
-            amount_cents=locked.amount_cents,
-            currency=locked.currency,
-            description=locked.description,
-            fee_cents=locked.fee_cents,
-            request_id=locked.pk,
-            organization_id=locked.organization_id,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            expires_at=int(expires_at.timestamp()),
+            NewCheckout(
+                account_id=account_id,
+                amount_cents=locked.amount_cents,
+                currency=locked.currency,
+                description=locked.description,
+                fee_cents=locked.fee_cents,
+                request_id=locked.pk,
+                organization_id=locked.organization_id,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                expires_at=int(expires_at.timestamp()),
+            ),
             idempotency_key=f"payment-request-{locked.pk}-checkout-{locked.checkout_attempt}",
         )
     except GatewayError as exc:

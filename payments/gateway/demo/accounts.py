@@ -11,6 +11,7 @@ from django.core.signing import BadSignature, SignatureExpired, TimestampSigner
 from django.db import transaction
 from django.urls import reverse
 
+from payments.gateway.base import NewAccount
 from payments.gateway.demo.base import (
     DEMO_LINK_TTL,
     DEMO_LOGIN_SALT,
@@ -25,16 +26,7 @@ if TYPE_CHECKING:
 
 
 class DemoAccounts(DemoBase):
-    def create_account(
-        self,
-        *,
-        country: str,
-        email: str,
-        business_name: str,
-        organization_id: int,
-        idempotency_key: str,
-    ) -> dict[str, Any]:
-
+    def create_account(self, account: NewAccount, *, idempotency_key: str) -> dict[str, Any]:
         existing = DemoStripeAccount.objects.filter(data__metadata__idempotency_key=idempotency_key)
         if existing.exists():  # Stripe replays the first answer to a repeated key
             return self._public(existing.get().data)
@@ -43,11 +35,11 @@ class DemoAccounts(DemoBase):
             "id": account_id,
             "object": "account",
             "type": "express",
-            "country": country,
-            "email": email,
-            "default_currency": {"US": "usd", "CA": "cad"}.get(country, "usd"),
+            "country": account.country,
+            "email": account.email,
+            "default_currency": {"US": "usd", "CA": "cad"}.get(account.country, "usd"),
             "business_type": "company",
-            "business_profile": {"name": business_name, "mcc": "5511", "url": None},
+            "business_profile": {"name": account.business_name, "mcc": "5511", "url": None},
             "capabilities": {"card_payments": "inactive", "transfers": "inactive"},
             "charges_enabled": False,
             "payouts_enabled": False,
@@ -55,21 +47,21 @@ class DemoAccounts(DemoBase):
             "created": int(time.time()),
             "livemode": False,
             "metadata": {
-                "organization_id": str(organization_id),
+                "organization_id": str(account.organization_id),
                 "idempotency_key": idempotency_key,
             },
             "requirements": {
                 "alternatives": [],
                 "current_deadline": None,
-                "currently_due": list(DEMO_REQUIREMENTS.get(country, [])),
+                "currently_due": list(DEMO_REQUIREMENTS.get(account.country, [])),
                 "disabled_reason": "requirements.past_due",
                 "errors": [],
-                "eventually_due": list(DEMO_REQUIREMENTS.get(country, [])),
+                "eventually_due": list(DEMO_REQUIREMENTS.get(account.country, [])),
                 "past_due": [],
                 "pending_verification": [],
             },
             "settings": {
-                "payments": {"statement_descriptor": business_name.upper()[:22]},
+                "payments": {"statement_descriptor": account.business_name.upper()[:22]},
                 "payouts": {
                     "debit_negative_balances": True,
                     "schedule": {"delay_days": 2, "interval": "daily"},

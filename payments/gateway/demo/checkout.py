@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from payments.gateway.base import GatewayError
+from payments.gateway.base import GatewayError, NewCheckout
 from payments.gateway.demo.base import DEMO_CARD_DECLINE, DEMO_CARD_SUCCESS, DemoBase
 from payments.gateway.stripe import checkout_session_params
 from payments.models import DemoStripeCheckout
@@ -19,58 +19,34 @@ from payments.models import DemoStripeCheckout
 class DemoCheckout(DemoBase):
     # Payment requests: hosted Checkout, played locally ------------------------------------
     def create_checkout_session(
-        self,
-        *,
-        account_id: str,
-        amount_cents: int,
-        currency: str,
-        description: str,
-        fee_cents: int,
-        request_id: int,
-        organization_id: int,
-        success_url: str,
-        cancel_url: str,
-        expires_at: int,
-        idempotency_key: str,
+        self, checkout: NewCheckout, *, idempotency_key: str
     ) -> dict[str, Any]:
-
         existing = DemoStripeCheckout.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:  # Stripe replays the first answer to a repeated key
             return self._public(existing.data)
         now = int(time.time())
-        if not now + 1800 <= expires_at <= now + 86400:
+        if not now + 1800 <= checkout.expires_at <= now + 86400:
             raise GatewayError(
                 "The `expires_at` timestamp must be between 30 minutes and 24 hours from now.",
                 code="parameter_invalid_integer",
             )
-        account = self._load(account_id)
+        account = self._load(checkout.account_id)
         if not account.data.get("charges_enabled"):
             raise GatewayError(
                 "The destination account can't take charges yet.", code="account_invalid"
             )
-        params = checkout_session_params(
-            account_id=account_id,
-            amount_cents=amount_cents,
-            currency=currency,
-            description=description,
-            fee_cents=fee_cents,
-            request_id=request_id,
-            organization_id=organization_id,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            expires_at=expires_at,
-        )
+        params = checkout_session_params(checkout)
         session_id = "cs_test_demo" + secrets.token_hex(12)
         data: dict[str, Any] = {
             "id": session_id,
             "object": "checkout.session",
-            "amount_subtotal": amount_cents,
-            "amount_total": amount_cents,
-            "cancel_url": cancel_url,
-            "client_reference_id": str(request_id),
+            "amount_subtotal": checkout.amount_cents,
+            "amount_total": checkout.amount_cents,
+            "cancel_url": checkout.cancel_url,
+            "client_reference_id": str(checkout.request_id),
             "created": now,
-            "currency": currency,
-            "expires_at": expires_at,
+            "currency": checkout.currency,
+            "expires_at": checkout.expires_at,
             "livemode": False,
             "metadata": dict(params["metadata"]),  # type: ignore[arg-type]
             "mode": "payment",
@@ -78,13 +54,13 @@ class DemoCheckout(DemoBase):
             "payment_method_types": list(settings.PAYMENT_METHOD_TYPES),
             "payment_status": "unpaid",
             "status": "open",
-            "success_url": success_url,
+            "success_url": checkout.success_url,
             "url": self._site(reverse("demo_stripe_checkout", args=[session_id])),
             "_demo": {
-                "account_id": account_id,
+                "account_id": checkout.account_id,
                 "business_name": (account.data.get("business_profile") or {}).get("name") or "",
-                "description": description,
-                "fee_cents": fee_cents,
+                "description": checkout.description,
+                "fee_cents": checkout.fee_cents,
                 "payment_intent_data": dict(params["payment_intent_data"]),
             },
         }

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from payments.gateway.base import BALANCE_CHANGE, GatewayError
+from payments.gateway.base import BALANCE_CHANGE, GatewayError, NewReportRun
 from payments.gateway.demo.base import DemoBase
 from payments.models import ConnectedAccount, DemoStripeAccount, PaymentRequest, Payout, Refund
 from payments.money import decimal_string
@@ -52,15 +52,13 @@ PAYOUT_COLUMNS = [
 ]
 
 
-def demo_report_csv(
-    *, account_id: str, report_type: str, interval_start: int, interval_end: int, timezone: str
-) -> str:
+def demo_report_csv(run: NewReportRun) -> str:
     """The demo's report file: paid payments, refunds and payouts of the account's
     organization in [interval_start, interval_end), times in UTC and in ``timezone``."""
-    account = ConnectedAccount.objects.filter(stripe_account_id=account_id).first()
-    tz = ZoneInfo(timezone)
-    begin = datetime.fromtimestamp(interval_start, UTC)
-    finish = datetime.fromtimestamp(interval_end, UTC)
+    account = ConnectedAccount.objects.filter(stripe_account_id=run.account_id).first()
+    tz = ZoneInfo(run.timezone)
+    begin = datetime.fromtimestamp(run.interval_start, UTC)
+    finish = datetime.fromtimestamp(run.interval_end, UTC)
     rows: list[dict[str, str]] = []
 
     def when(at: datetime) -> tuple[str, str]:
@@ -118,7 +116,7 @@ def demo_report_csv(
                     "charge_id": refund.payment.charge_id or "",
                 }
             )
-        if report_type == BALANCE_CHANGE:
+        if run.report_type == BALANCE_CHANGE:
             for payout in Payout.objects.filter(
                 organization_id=org, stripe_created__gte=begin, stripe_created__lt=finish
             ):
@@ -141,7 +139,7 @@ def demo_report_csv(
                     }
                 )
     rows.sort(key=lambda r: r["created_utc"])
-    columns = BALANCE_COLUMNS if report_type == BALANCE_CHANGE else PAYOUT_COLUMNS
+    columns = BALANCE_COLUMNS if run.report_type == BALANCE_CHANGE else PAYOUT_COLUMNS
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -152,45 +150,29 @@ def demo_report_csv(
 
 class DemoReports(DemoBase):
     # Reports from Stripe: built at once from the demo's (our) payments ---------------------
-    def create_report_run(
-        self,
-        *,
-        account_id: str,
-        report_type: str,
-        interval_start: int,
-        interval_end: int,
-        timezone: str,
-        idempotency_key: str,
-    ) -> dict[str, Any]:
-
+    def create_report_run(self, run: NewReportRun, *, idempotency_key: str) -> dict[str, Any]:
         with transaction.atomic():
-            record = self._load(account_id, for_update=True)
+            record = self._load(run.account_id, for_update=True)
             runs: dict[str, Any] = record.data.setdefault("_demo_report_runs", {})
-            for run in runs.values():
-                if run.get("_demo_key") == idempotency_key:
-                    return self._public(run)
+            for earlier in runs.values():
+                if earlier.get("_demo_key") == idempotency_key:
+                    return self._public(earlier)
             run_id = "frr_demo" + secrets.token_hex(8)
             file_id = "file_demo" + secrets.token_hex(8)
             now = int(time.time())
-            csv_text = demo_report_csv(
-                account_id=account_id,
-                report_type=report_type,
-                interval_start=interval_start,
-                interval_end=interval_end,
-                timezone=timezone,
-            )
+            csv_text = demo_report_csv(run)
             runs[run_id] = {
                 "id": run_id,
                 "object": "reporting.report_run",
                 "created": now,
                 "livemode": False,
                 "parameters": {
-                    "interval_start": interval_start,
-                    "interval_end": interval_end,
-                    "connected_account": account_id,
-                    "timezone": timezone,
+                    "interval_start": run.interval_start,
+                    "interval_end": run.interval_end,
+                    "connected_account": run.account_id,
+                    "timezone": run.timezone,
                 },
-                "report_type": report_type,
+                "report_type": run.report_type,
                 "status": "succeeded",
                 "succeeded_at": now,
                 "error": None,
