@@ -184,10 +184,6 @@ class PaymentRequest(models.Model):
         """What the dealership keeps: the amount less our application fee."""
         return self.amount_cents - self.fee_cents
 
-    @property
-    def is_payable(self) -> bool:
-        return self.status == self.Status.OPEN
-
 
 class DuplicateCharge(models.Model):
     """A second payment of a request that was paid already: a Checkout Session paid after

@@ -56,14 +56,6 @@ def refund_unavailable(payment: PaymentRequest) -> str:
     return ""
 
 
-def is_refundable(payment: PaymentRequest) -> bool:
-    return not refund_unavailable(payment)
-
-
-def latest_refund(payment: PaymentRequest) -> Refund | None:
-    return payment.refunds.order_by("-created_at", "-pk").first()
-
-
 def refund_request(*, payment: PaymentRequest, actor: User) -> Refund:
     """Refund ``payment`` in full. Call it outside any transaction: the Refund row is
     committed before Stripe is asked, so a crash in between leaves a trace, not a mystery.

@@ -164,7 +164,7 @@ def test_a_stripe_refusal_fails_the_refund_with_the_reason_and_allows_another(
     assert events(paid, "refund_failed") == 1
     paid.refresh_from_db()
     assert paid.status == PaymentRequest.Status.PAID
-    assert refunds_services.is_refundable(paid)
+    assert refunds_services.refund_unavailable(paid) == ""
 
     stripe_http.replace(responses.POST, f"{sf.API}/v1/refunds", json=refund_answer())
     again = refunds_services.refund_request(payment=paid, actor=manager_membership.user)
