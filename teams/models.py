@@ -14,6 +14,7 @@ from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 from timezone_field import TimeZoneField
 
+from teams.audit import AuditAction, describe
 from teams.roles import Role
 
 # Stripe Connect payments are offered to businesses registered in these countries only.
@@ -178,7 +179,7 @@ class AuditLog(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    action = models.CharField(max_length=64)
+    action = models.CharField(max_length=64, choices=AuditAction.choices)
     target_type = models.CharField(max_length=32)
     target_id = models.BigIntegerField(null=True)
     data = models.JSONField(default=dict, blank=True)
@@ -190,3 +191,8 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def sentence(self) -> str:
+        """What happened, as the dealership reads it (see ``teams.audit.describe``)."""
+        return describe(self)

@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.services import sms_queue
 from accounts.tasks import email_send
 from teams import selectors
+from teams.audit import AuditAction
 from teams.models import AuditLog, Invitation, Membership, Organization, Team
 from teams.roles import INVITABLE_ROLES, Role
 
@@ -28,10 +29,14 @@ def audit_record(
     *,
     organization: Organization,
     actor: User | None,
-    action: str,
+    action: AuditAction,
     target: Any = None,
     data: dict[str, Any] | None = None,
 ) -> AuditLog:
+    """Write one audit entry. ``action`` is a member of ``AuditAction``, never a bare string;
+    ``data`` holds what its sentence needs (``teams.audit.SENTENCES``)."""
+    if not isinstance(action, AuditAction):
+        raise TypeError(f"audit_record takes an AuditAction, not {action!r}")
     return AuditLog.objects.create(
         organization=organization,
         actor=actor,
@@ -64,14 +69,14 @@ def organization_create(*, actor: User, name: str, country: str, time_zone: str)
     audit_record(
         organization=organization,
         actor=actor,
-        action="organization.created",
+        action=AuditAction.ORGANIZATION_CREATED,
         target=organization,
         data={"name": organization.name, "country": country},
     )
     audit_record(
         organization=organization,
         actor=actor,
-        action="membership.created",
+        action=AuditAction.MEMBERSHIP_CREATED,
         target=membership,
         data={"email": actor.email, "role": Role.ADMIN},
     )
@@ -95,7 +100,7 @@ def organization_update(
         audit_record(
             organization=organization,
             actor=actor,
-            action="organization.updated",
+            action=AuditAction.ORGANIZATION_UPDATED,
             target=organization,
             data=changes,
         )
@@ -133,7 +138,7 @@ def member_change_role(*, membership: Membership, actor: User, role: str) -> Mem
     audit_record(
         organization=membership.organization,
         actor=actor,
-        action="membership.role_changed",
+        action=AuditAction.MEMBERSHIP_ROLE_CHANGED,
         target=membership,
         data={"email": membership.user.email, "from": old, "to": role},
     )
@@ -151,7 +156,7 @@ def member_remove(*, membership: Membership, actor: User) -> None:
     audit_record(
         organization=membership.organization,
         actor=actor,
-        action="membership.removed",
+        action=AuditAction.MEMBERSHIP_REMOVED,
         target=membership,
         data={"email": membership.user.email, "role": membership.role},
     )
@@ -199,7 +204,7 @@ def team_create(
     audit_record(
         organization=organization,
         actor=actor,
-        action="team.created",
+        action=AuditAction.TEAM_CREATED,
         target=team,
         data={"name": team.name, "payments_enabled": payments_enabled},
     )
@@ -238,7 +243,11 @@ def team_update(
     team.members.set(members)
     if data:
         audit_record(
-            organization=organization, actor=actor, action="team.updated", target=team, data=data
+            organization=organization,
+            actor=actor,
+            action=AuditAction.TEAM_UPDATED,
+            target=team,
+            data=data,
         )
     return team
 
@@ -331,7 +340,7 @@ def invitation_create(
     audit_record(
         organization=organization,
         actor=actor,
-        action="invitation.created",
+        action=AuditAction.INVITATION_CREATED,
         target=invitation,
         data={"email": email, "role": role, "teams": [t.name for t in teams]},
     )
@@ -355,7 +364,7 @@ def invitation_resend(*, invitation: Invitation, actor: User) -> Invitation:
     audit_record(
         organization=invitation.organization,
         actor=actor,
-        action="invitation.resent",
+        action=AuditAction.INVITATION_RESENT,
         target=invitation,
         data={"email": invitation.email, "send_count": invitation.send_count},
     )
@@ -375,7 +384,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     audit_record(
         organization=invitation.organization,
         actor=actor,
-        action="invitation.revoked",
+        action=AuditAction.INVITATION_REVOKED,
         target=invitation,
         data={"email": invitation.email},
     )
@@ -414,14 +423,14 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     audit_record(
         organization=organization,
         actor=user,
-        action="invitation.accepted",
+        action=AuditAction.INVITATION_ACCEPTED,
         target=invitation,
         data={"email": user.email, "role": invitation.role, "teams": [t.name for t in teams]},
     )
     audit_record(
         organization=organization,
         actor=user,
-        action="membership.created",
+        action=AuditAction.MEMBERSHIP_CREATED,
         target=membership,
         data={"email": user.email, "role": invitation.role},
     )

@@ -9,6 +9,7 @@ from payments.gateway import get_gateway
 from payments.models import WebhookEvent
 from payments.requests.handlers import _id_of
 from payments.webhooks.registry import event_account, event_object, handles
+from teams.audit import AuditAction
 from teams.services import audit_record
 
 
@@ -46,7 +47,7 @@ def account_deauthorized(event: WebhookEvent) -> None:
     audit_record(
         organization=account.organization,
         actor=None,
-        action="stripe.deauthorized",
+        action=AuditAction.STRIPE_DEAUTHORIZED,
         target=account,
         data={"account": account.stripe_account_id},
     )

@@ -24,6 +24,7 @@ from payments.gateway import stripe as gateway_stripe
 from payments.gateway.requirements import onboarding_checklist
 from payments.models import ConnectedAccount
 from teams import selectors as team_selectors
+from teams.audit import AuditAction
 from teams.models import Membership, Organization
 from teams.roles import Role
 from teams.services import audit_record, invitation_create
@@ -73,7 +74,11 @@ def connected_account_apply(
         audit_record(
             organization=account.organization,
             actor=None,
-            action="stripe.connected" if account.is_complete else "stripe.restricted",
+            action=(
+                AuditAction.STRIPE_CONNECTED
+                if account.is_complete
+                else AuditAction.STRIPE_RESTRICTED
+            ),
             target=account,
             data={"account": account.stripe_account_id, "status": account.status},
         )
@@ -119,7 +124,11 @@ def connected_account_start(*, organization: Organization, actor: User) -> Conne
             audit_record(
                 organization=organization,
                 actor=actor,
-                action="stripe.reconnect_started" if reconnect else "stripe.connect_started",
+                action=(
+                    AuditAction.STRIPE_RECONNECT_STARTED
+                    if reconnect
+                    else AuditAction.STRIPE_CONNECT_STARTED
+                ),
                 target=account,
                 data={"account": account.stripe_account_id, "country": account.country},
             )
@@ -153,7 +162,7 @@ def express_dashboard_link(*, account: ConnectedAccount, actor: User) -> str:
     audit_record(
         organization=account.organization,
         actor=actor,
-        action="stripe.dashboard_opened",
+        action=AuditAction.STRIPE_DASHBOARD_OPENED,
         target=account,
         data={"account": account.stripe_account_id},
     )
@@ -197,7 +206,7 @@ def checklist_send(
     audit_record(
         organization=organization,
         actor=actor,
-        action="stripe.checklist_sent",
+        action=AuditAction.STRIPE_CHECKLIST_SENT,
         data={"email": email, "invited": invited},
     )
 
@@ -261,7 +270,7 @@ def payout_schedule_update(
     audit_record(
         organization=updated.organization,
         actor=actor,
-        action="stripe.payout_schedule_updated",
+        action=AuditAction.STRIPE_PAYOUT_SCHEDULE_UPDATED,
         target=updated,
         data={
             "account": updated.stripe_account_id,
@@ -287,7 +296,7 @@ def statement_descriptor_update(
     audit_record(
         organization=updated.organization,
         actor=actor,
-        action="stripe.statement_descriptor_updated",
+        action=AuditAction.STRIPE_STATEMENT_DESCRIPTOR_UPDATED,
         target=updated,
         data={
             "account": updated.stripe_account_id,
@@ -316,7 +325,7 @@ def payout_recipients_set(
     audit_record(
         organization=account.organization,
         actor=actor,
-        action="payouts.recipients_changed",
+        action=AuditAction.PAYOUTS_RECIPIENTS_CHANGED,
         target=account,
         data={"added": added, "removed": removed},
     )

@@ -9,6 +9,8 @@ message fit to show a person when Stripe refuses.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Protocol
+
 from payments.gateway.base import (
     ALREADY_DONE,
     BALANCE_CHANGE,
@@ -20,7 +22,6 @@ from payments.gateway.base import (
     STRIPE_FAILED,
     UNREACHABLE,
     Endpoint,
-    Gateway,
     GatewayError,
     InvalidSignature,
     NewAccount,
@@ -35,6 +36,9 @@ from payments.gateway.base import (
     webhook_secret,
 )
 from payments.gateway.stripe import StripeGateway
+
+if TYPE_CHECKING:
+    from payments.gateway.stripe import AccountUpdateParams
 
 __all__ = [
     "ALREADY_DONE",
@@ -62,6 +66,59 @@ __all__ = [
     "get_gateway",
     "webhook_secret",
 ]
+
+
+class Gateway(Protocol):
+    """What the product asks of Stripe; ``StripeGateway`` and the demo's ``DemoGateway`` both
+    answer it, with plain dicts shaped as Stripe's API objects, and raise ``GatewayError``."""
+
+    name: str
+
+    @property
+    def livemode(self) -> bool: ...
+
+    def create_account(self, account: NewAccount, *, idempotency_key: str) -> dict[str, Any]: ...
+
+    def retrieve_account(self, account_id: str) -> dict[str, Any]: ...
+
+    def create_onboarding_link(
+        self, *, account_id: str, refresh_url: str, return_url: str
+    ) -> str: ...
+
+    def create_login_link(self, account_id: str) -> str: ...
+
+    def update_account(
+        self, account_id: str, *, params: AccountUpdateParams, idempotency_key: str
+    ) -> dict[str, Any]: ...
+
+    def create_checkout_session(
+        self, checkout: NewCheckout, *, idempotency_key: str
+    ) -> dict[str, Any]: ...
+
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]: ...
+
+    def expire_checkout_session(self, session_id: str) -> dict[str, Any]: ...
+
+    def retrieve_balance_transaction(self, transaction_id: str) -> dict[str, Any]: ...
+
+    def create_refund(
+        self,
+        *,
+        payment_intent_id: str,
+        refund_application_fee: bool,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]: ...
+
+    def list_payout_transactions(
+        self, *, account_id: str, payout_id: str
+    ) -> list[dict[str, Any]]: ...
+
+    def create_report_run(self, run: NewReportRun, *, idempotency_key: str) -> dict[str, Any]: ...
+
+    def retrieve_report_run(self, run_id: str) -> dict[str, Any]: ...
+
+    def download_report_file(self, url: str) -> str: ...
 
 
 def get_gateway() -> Gateway:

@@ -8,8 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from payments.audit import payment_request_data
 from payments.models import PaymentRequest
 from payments.timeline import payment_request_timeline
+from teams.audit import AuditAction
 from teams.services import audit_record
 
 
@@ -40,9 +42,9 @@ def payment_post_to_dbs(*, payment: PaymentRequest, actor: User, reference: str)
     audit_record(
         organization=locked.organization,
         actor=actor,
-        action="payment_request.posted",
+        action=AuditAction.PAYMENT_REQUEST_POSTED,
         target=locked,
-        data={"reference": reference},
+        data=payment_request_data(locked, reference=reference),
     )
     return locked
 
@@ -64,8 +66,8 @@ def payment_unpost(*, payment: PaymentRequest, actor: User) -> PaymentRequest:
     audit_record(
         organization=locked.organization,
         actor=actor,
-        action="payment_request.unposted",
+        action=AuditAction.PAYMENT_REQUEST_UNPOSTED,
         target=locked,
-        data={"reference": before},
+        data=payment_request_data(locked, reference=before),
     )
     return locked

@@ -14,14 +14,30 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from payments.audit import money_data
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest, Payout, PayoutLine, PayoutNotification
 from payments.money import format_money
 from payments.payouts.tasks import payout_email_send
+from teams.audit import AuditAction
+from teams.services import audit_record
+
+PAYOUT_OUTCOMES = {"paid": AuditAction.PAYOUT_PAID, "failed": AuditAction.PAYOUT_FAILED}
+
+
+def _payout_data(payout: Payout, **extra: Any) -> dict[str, Any]:
+    return {
+        "payout_id": payout.stripe_payout_id,
+        "arrival_date": payout.arrival_date.isoformat() if payout.arrival_date else None,
+        **money_data(payout.amount_cents, payout.currency),
+        **extra,
+    }
 
 
 def payout_notify(*, payout: Payout, account: ConnectedAccount, status: str) -> None:
-    """E-mail the chosen members once per payout and status (the unique row decides)."""
+    """Audit and e-mail the chosen members once per payout and status (the unique row
+    decides). Stripe's webhook tells us: the audit has no actor."""
 
     recipients = sorted(
         account.payout_recipients.select_related("user").values_list("user__email", flat=True)
@@ -31,6 +47,15 @@ def payout_notify(*, payout: Payout, account: ConnectedAccount, status: str) -> 
         status=status,
         defaults={"recipients": recipients, "created_at": timezone.now()},
     )
+    if created and status in PAYOUT_OUTCOMES:
+        extra = {"failure_message": payout.failure_message} if status == "failed" else {}
+        audit_record(
+            organization=account.organization,
+            actor=None,
+            action=PAYOUT_OUTCOMES[status],
+            target=payout,
+            data=_payout_data(payout, **extra),
+        )
     if created and recipients:
         transaction.on_commit(lambda: payout_email_send.delay(notification.pk))
 
@@ -152,6 +177,19 @@ def payout_composition_sync(*, payout: Payout) -> list[PayoutLine]:
         PayoutLine.objects.bulk_create(lines)
         matched = {line.payment.pk for line in lines if line.payment and line.kind == "payment"}
         PaymentRequest.objects.filter(pk__in=matched).update(payout=payout)
+    return lines
+
+
+def payout_refresh(*, payout: Payout, actor: User) -> list[PayoutLine]:
+    """The payout page's refresh: its lines read from Stripe again, and audited."""
+    lines = payout_composition_sync(payout=payout)
+    audit_record(
+        organization=payout.organization,
+        actor=actor,
+        action=AuditAction.PAYOUT_REFRESHED,
+        target=payout,
+        data=_payout_data(payout, lines=len(lines)),
+    )
     return lines
 
 

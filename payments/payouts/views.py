@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from payments.gateway import GatewayError, gateway_message
 from payments.models import PaymentRequest, Payout, PayoutLine
-from payments.payouts.services import payout_composition_sync
+from payments.payouts import services as payouts_services
 from payments.scope import payments_scoped
 from teams.access import organization_view
 from teams.roles import Capability, payment_teams_seen
@@ -139,7 +139,7 @@ def payout_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     """Read the payout's balance transactions from Stripe again (replaces its lines)."""
     payout = get_object_or_404(Payout.objects.filter(organization=request.organization), pk=pk)
     try:
-        lines = payout_composition_sync(payout=payout)
+        lines = payouts_services.payout_refresh(payout=payout, actor=request.user)
     except GatewayError as exc:
         messages.error(request, gateway_message(_("Stripe could not be read: %(e)s"), exc))
     else:

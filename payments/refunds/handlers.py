@@ -6,7 +6,12 @@ from typing import Any
 
 from payments.gateway import failure_text
 from payments.models import DuplicateCharge, PaymentRequest, Refund, WebhookEvent
-from payments.refunds.services import payment_refunded, refund_apply, refund_find
+from payments.refunds.services import (
+    payment_refunded,
+    refund_apply,
+    refund_find,
+    refund_outcome_audit,
+)
 from payments.requests.duplicates import duplicate_charge_refund_failed, duplicate_charge_refunded
 from payments.requests.handlers import _id_of, _payment_request
 from payments.requests.services import payment_request_apply_charge
@@ -47,7 +52,7 @@ def charge_refunded(event: WebhookEvent) -> None:
         stripe_id = objs[0].get("id") if objs else None
         if stripe_id and Refund.objects.filter(stripe_refund_id=stripe_id).exists():
             stripe_id = None
-        Refund.objects.create(
+        made = Refund.objects.create(
             organization=payment_request.organization,
             payment=payment_request,
             stripe_refund_id=stripe_id,
@@ -56,10 +61,14 @@ def charge_refunded(event: WebhookEvent) -> None:
             status=Refund.Status.SUCCEEDED,
             last_event_at=event.created,
         )
+        refund_outcome_audit(refund=made, before="")
     elif live.status != Refund.Status.SUCCEEDED:
+        before = live.status
         live.status = Refund.Status.SUCCEEDED
         live.last_event_at = max(live.last_event_at or event.created, event.created)
         live.save(update_fields=["status", "last_event_at", "updated_at"])
+        live.payment = payment_request  # the row we hold
+        refund_outcome_audit(refund=live, before=before)
     payment_refunded(payment=payment_request, amount_cents=refunded, at=event.created)
 
 

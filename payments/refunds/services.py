@@ -24,10 +24,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from payments.audit import money_data, payment_request_data
 from payments.gateway import GatewayError, failure_text, get_gateway
 from payments.models import PaymentRequest, Refund
 from payments.money import format_money
 from payments.timeline import payment_request_timeline
+from teams.audit import AuditAction
 from teams.services import audit_record
 
 LIVE_STATUSES = (Refund.Status.PENDING, Refund.Status.REQUIRES_ACTION, Refund.Status.SUCCEEDED)
@@ -88,14 +90,14 @@ def refund_request(*, payment: PaymentRequest, actor: User) -> Refund:
         audit_record(
             organization=locked.organization,
             actor=actor,
-            action="payment.refund_requested",
+            action=AuditAction.PAYMENT_REFUND_REQUESTED,
             target=locked,
-            data={
-                "refund_id": refund.pk,
-                "amount_cents": refund.amount_cents,
-                "currency": refund.currency,
-                "fee_returned": refund.fee_returned,
-            },
+            data=payment_request_data(
+                locked,
+                refund_id=refund.pk,
+                fee_returned=refund.fee_returned,
+                **money_data(refund.amount_cents, refund.currency),
+            ),
         )
         payment_request_timeline(
             locked,
@@ -127,17 +129,52 @@ def refund_request(*, payment: PaymentRequest, actor: User) -> Refund:
             payment_request_timeline(
                 locked, "payment_request.refund_failed", refund_id=failed.pk, reason=exc.message
             )
+            failed.payment = locked
+            refund_outcome_audit(refund=failed, before=Refund.Status.PENDING, actor=actor)
         raise
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         refund.stripe_refund_id = refund.stripe_refund_id or answer.get("id") or None
+        before = refund.status
         status = answer.get("status")
         if refund.last_event_at is None and status in Refund.Status.values:
             refund.status = status  # no webhook yet: Stripe's answer is the newest we know
             if status == Refund.Status.FAILED:
                 refund.failure_reason = failure_text(answer.get("failure_reason"))
         refund.save(update_fields=["stripe_refund_id", "status", "failure_reason", "updated_at"])
+        refund.payment = locked
+        refund_outcome_audit(refund=refund, before=before, actor=actor)
     return refund
+
+
+REFUND_OUTCOMES: dict[str, AuditAction] = {
+    Refund.Status.SUCCEEDED: AuditAction.REFUND_SUCCEEDED,
+    Refund.Status.FAILED: AuditAction.REFUND_FAILED,
+}
+
+
+def refund_outcome_audit(*, refund: Refund, before: str, actor: User | None = None) -> None:
+    """Audit the refund (held) reaching succeeded or failed from ``before``. Only a change
+    of status is written: an event delivered again, which changes nothing, writes nothing.
+    ``actor`` is None when Stripe's webhook told us."""
+    action = REFUND_OUTCOMES.get(refund.status)
+    if action is None or refund.status == before:
+        return
+    payment = refund.payment
+    extra = {"reason": refund.failure_reason} if action == AuditAction.REFUND_FAILED else {}
+    audit_record(
+        organization=payment.organization,
+        actor=actor,
+        action=action,
+        target=refund,
+        data=payment_request_data(
+            payment,
+            refund_id=refund.pk,
+            stripe_refund_id=refund.stripe_refund_id or "",
+            **money_data(refund.amount_cents, refund.currency),
+            **extra,
+        ),
+    )
 
 
 def refund_find(obj: dict[str, Any], organization_id: int | None = None) -> Refund | None:
@@ -192,6 +229,7 @@ def refund_apply(
         refund.failure_reason = failure_text(obj.get("failure_reason"))[:255]
     refund.last_event_at = at
     refund.save()
+    refund_outcome_audit(refund=refund, before=before)
     payment = refund.payment
     if status == Refund.Status.FAILED and before != status:
         if payment.status == PaymentRequest.Status.REFUNDED:

@@ -13,12 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from payments.audit import payment_request_data
 from payments.dates import from_timestamp
 from payments.gateway import UNREACHABLE, GatewayError, NewCheckout, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest
 from payments.requests.duplicates import duplicate_charge_detect
 from payments.requests.services import payment_request_apply_charge, payment_request_mark_paid
 from payments.timeline import payment_request_timeline
+from teams.audit import AuditAction
 from teams.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -175,9 +177,9 @@ def _cancelled(locked: PaymentRequest, *, actor: User) -> None:
     audit_record(
         organization=locked.organization,
         actor=actor,
-        action="payment_request.cancelled",
+        action=AuditAction.PAYMENT_REQUEST_CANCELLED,
         target=locked,
-        data={"amount_cents": locked.amount_cents},
+        data=payment_request_data(locked),
     )
 
 

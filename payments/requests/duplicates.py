@@ -8,11 +8,13 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from payments.audit import money_data, payment_request_data
 from payments.gateway import failure_text, get_gateway
 from payments.models import DuplicateCharge, PaymentRequest
 from payments.money import format_money
 from payments.requests.tasks import duplicate_charge_refund_task
 from payments.timeline import payment_request_timeline
+from teams.audit import AuditAction
 from teams.services import audit_record
 
 PAID_STATUSES = (
@@ -54,16 +56,16 @@ def duplicate_charge_detect(
         duplicate.checkout_session_id = session_id
         duplicate.save(update_fields=["checkout_session_id"])
     if created:
-        data = {
-            "duplicate_charge_id": duplicate.pk,
-            "payment_intent": payment_intent_id,
-            "amount_cents": duplicate.amount_cents,
-            "currency": duplicate.currency,
-        }
+        data = payment_request_data(
+            payment_request,
+            duplicate_charge_id=duplicate.pk,
+            payment_intent=payment_intent_id,
+            **money_data(duplicate.amount_cents, duplicate.currency),
+        )
         audit_record(
             organization=payment_request.organization,
             actor=None,
-            action="payment.duplicate_detected",
+            action=AuditAction.PAYMENT_DUPLICATE_DETECTED,
             target=payment_request,
             data=data,
         )
@@ -122,9 +124,14 @@ def duplicate_charge_refunded(*, duplicate: DuplicateCharge, at: datetime) -> bo
     audit_record(
         organization=duplicate.payment.organization,
         actor=None,
-        action="payment.duplicate_refunded",
+        action=AuditAction.PAYMENT_DUPLICATE_REFUNDED,
         target=duplicate.payment,
-        data={"duplicate_charge_id": duplicate.pk, "refund": duplicate.stripe_refund_id},
+        data=payment_request_data(
+            duplicate.payment,
+            duplicate_charge_id=duplicate.pk,
+            refund=duplicate.stripe_refund_id,
+            **money_data(duplicate.amount_cents, duplicate.currency),
+        ),
     )
     payment_request_timeline(
         duplicate.payment,

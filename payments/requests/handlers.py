@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from payments.audit import money_data, payment_request_data
 from payments.models import PaymentRequest, WebhookEvent
 from payments.requests.duplicates import duplicate_charge_detect
 from payments.requests.services import payment_request_apply_charge, payment_request_mark_paid
 from payments.timeline import payment_request_timeline
 from payments.webhooks.registry import event_object, handles
+from teams.audit import AuditAction
+from teams.services import audit_record
 
 
 def _id_of(value: Any) -> str:
@@ -164,6 +167,16 @@ def charge_dispute_created(event: WebhookEvent) -> None:
     payment_request.status = PaymentRequest.Status.DISPUTED
     payment_request.disputed_at = event.created
     payment_request.save(update_fields=["status", "disputed_at"])
-    payment_request_timeline(
-        payment_request, "payment_request.disputed", reason=dispute.get("reason") or ""
+    reason = dispute.get("reason") or ""
+    payment_request_timeline(payment_request, "payment_request.disputed", reason=reason)
+    amount_cents = int(dispute.get("amount") or payment_request.amount_cents)
+    currency = str(dispute.get("currency") or payment_request.currency)
+    audit_record(
+        organization=payment_request.organization,
+        actor=None,
+        action=AuditAction.PAYMENT_REQUEST_DISPUTED,
+        target=payment_request,
+        data=payment_request_data(
+            payment_request, reason=reason, **money_data(amount_cents, currency)
+        ),
     )

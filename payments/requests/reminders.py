@@ -15,6 +15,7 @@ from payments.models import ConnectedAccount, PaymentRequest
 from payments.requests.services import _request_sms_body
 from payments.scope import keyset_after
 from payments.timeline import payment_request_timeline
+from teams.audit import AuditAction
 from teams.services import audit_record
 from tickets.carrier import automated_text_at
 
@@ -95,7 +96,7 @@ def reminder_settings_update(
         audit_record(
             organization=account.organization,
             actor=actor,
-            action="payments.reminders_changed",
+            action=AuditAction.PAYMENTS_REMINDERS_CHANGED,
             target=account,
             data={"from": before, "to": after_hours},
         )

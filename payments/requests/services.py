@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import sms_queue
+from payments.audit import payment_request_data
 from payments.dates import from_timestamp
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest
 from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, format_money, platform_fee
 from payments.timeline import payment_request_timeline
+from teams.audit import AuditAction
 from teams.models import Membership
 from teams.roles import Capability, has_capability
 from teams.services import audit_record
@@ -143,15 +145,14 @@ def payment_request_create(
         audit_record(
             organization=organization,
             actor=actor,
-            action="payment_request.created",
+            action=AuditAction.PAYMENT_REQUEST_CREATED,
             target=payment_request,
-            data={
-                "ticket": ticket.pk,
-                "amount_cents": amount_cents,
-                "currency": payment_request.currency,
-                "fee_cents": payment_request.fee_cents,
-                "texted": texted,
-            },
+            data=payment_request_data(
+                payment_request,
+                ticket=ticket.pk,
+                fee_cents=payment_request.fee_cents,
+                texted=texted,
+            ),
         )
     return payment_request
 
@@ -187,9 +188,9 @@ def payment_request_resend(*, payment_request: PaymentRequest, actor: User) -> P
     audit_record(
         organization=locked.organization,
         actor=actor,
-        action="payment_request.resent",
+        action=AuditAction.PAYMENT_REQUEST_RESENT,
         target=locked,
-        data={"sms": locked.sms.pk},
+        data=payment_request_data(locked, sms=locked.sms.pk),
     )
     return locked
 
@@ -231,10 +232,14 @@ def payment_request_mark_paid(
         payment_request.checkout_url = ""
     payment_request.save()
     if changed:
-        payment_request_timeline(
-            payment_request,
-            "payment_request.paid",
-            paid_at=payment_request.paid_at.isoformat() if payment_request.paid_at else None,
+        paid_at = payment_request.paid_at.isoformat() if payment_request.paid_at else None
+        payment_request_timeline(payment_request, "payment_request.paid", paid_at=paid_at)
+        audit_record(
+            organization=payment_request.organization,
+            actor=None,
+            action=AuditAction.PAYMENT_REQUEST_PAID,
+            target=payment_request,
+            data=payment_request_data(payment_request, paid_at=paid_at),
         )
     return changed
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from payments.models import PaymentRequest
+from teams.audit import AuditAction, describe
+from teams.models import AuditLog
 from tests.payments import stripe_fixtures as sf
 from tickets.models import TimelineEntry
 
@@ -96,6 +98,23 @@ def test_a_duplicate_completed_writes_one_paid_entry(with_session, platform, lat
     for _ in range(2):  # the same event delivered twice
         assert post_event(Client(), evt, path=sf.PLATFORM_PATH).status_code == 200
     assert events(with_session, "paid") == 1
+
+
+def test_a_payment_is_audited_once_even_when_its_events_come_twice(
+    with_session, platform, deliver, later
+):
+    evt = sf.event("checkout.session.completed", session(with_session), account=None)
+    deliver(evt, path=sf.PLATFORM_PATH)
+    deliver(evt, path=sf.PLATFORM_PATH)  # the same event delivered twice
+    platform("checkout.session.completed", session(with_session), later(1))  # another id
+    platform("charge.succeeded", charge(with_session), later(2))
+
+    [entry] = AuditLog.objects.filter(action=AuditAction.PAYMENT_REQUEST_PAID)
+    assert entry.actor is None  # Stripe's webhook told us
+    assert (entry.target_type, entry.target_id) == ("paymentrequest", with_session.pk)
+    assert entry.data["amount_cents"] == 123456
+    assert entry.data["currency"] == "usd"
+    assert describe(entry) == f"Dana Driver paid $1,234.56 USD ({with_session.display_number})"
 
 
 def test_completed_before_expired_stays_paid(with_session, platform, later):
@@ -230,6 +249,32 @@ def test_dispute_follows_the_charge(with_session, platform, later):
     with_session.refresh_from_db()
     assert with_session.status == "disputed"
     assert events(with_session, "disputed") == 1
+
+
+def test_a_dispute_is_audited_once_even_when_its_event_comes_twice(
+    with_session, platform, deliver, later
+):
+    platform("charge.succeeded", charge(with_session), later())
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "charge": "ch_test_1",
+        "payment_intent": "pi_test_1",
+        "reason": "fraudulent",
+        "amount": 50000,
+        "currency": "usd",
+    }
+    evt = sf.event("charge.dispute.created", dispute, account=None, created=later(1))
+    deliver(evt, path=sf.PLATFORM_PATH)
+    deliver(evt, path=sf.PLATFORM_PATH)  # the same event delivered twice
+    platform("charge.dispute.created", dispute, later(2))  # the same news, another event id
+
+    [entry] = AuditLog.objects.filter(action=AuditAction.PAYMENT_REQUEST_DISPUTED)
+    assert entry.actor is None
+    assert (entry.data["amount_cents"], entry.data["reason"]) == (50000, "fraudulent")
+    assert describe(entry) == (
+        f"Dana Driver disputed the payment of $500.00 USD ({with_session.display_number})"
+    )
 
 
 def test_events_of_another_organization_or_unknown_requests_change_nothing(

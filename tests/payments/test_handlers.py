@@ -19,6 +19,7 @@ from payments.models import ConnectedAccount, Payout, PayoutNotification, Webhoo
 from payments.webhooks import pipeline as webhooks_pipeline
 from payments.webhooks import registry as webhooks_registry
 from payments.webhooks.tasks import webhook_event_process_task
+from teams.audit import AuditAction, describe
 from teams.models import AuditLog
 from tests.factories import UserFactory
 from tests.payments import stripe_fixtures as sf
@@ -394,6 +395,38 @@ def test_payout_paid_without_chosen_recipients_sends_nothing(connected_account, 
     )
     assert Payout.objects.get().status == "paid"
     assert mail.outbox == []
+
+
+def test_payout_paid_and_failed_are_audited_once_each_even_when_delivered_twice(
+    connected_account, deliver, later
+):
+    po = {"payout_id": "po_1Lakeside0000006", "amount": 51230, "arrival": date(2026, 12, 3)}
+    paid = _payout_event(connected_account, "payout.paid", later(1), status="paid", **po)
+    deliver(paid)
+    deliver(paid)  # the same event delivered twice
+    deliver(dict(paid, id=sf.unique_id("evt")))  # the same news under another event id
+    failed = _payout_event(
+        connected_account,
+        "payout.failed",
+        later(5),
+        status="failed",
+        failure_code="account_closed",
+        failure_message="The bank account has been closed.",
+        **po,
+    )
+    deliver(failed)
+    deliver(dict(failed, id=sf.unique_id("evt")))
+
+    payout = Payout.objects.get()
+    [paid_entry] = AuditLog.objects.filter(action=AuditAction.PAYOUT_PAID)
+    [failed_entry] = AuditLog.objects.filter(action=AuditAction.PAYOUT_FAILED)
+    for entry in (paid_entry, failed_entry):
+        assert entry.actor is None  # Stripe's webhook told us
+        assert (entry.target_type, entry.target_id) == ("payout", payout.pk)
+        assert (entry.data["amount_cents"], entry.data["currency"]) == (51230, "usd")
+    assert describe(paid_entry) == "Payout of $512.30 USD paid"
+    assert describe(failed_entry) == "Payout of $512.30 USD failed"
+    assert failed_entry.data["failure_message"] == "The bank account has been closed."
 
 
 def test_payout_of_an_unknown_account_is_not_recorded(connected_account, deliver, later):

@@ -13,6 +13,7 @@ from payments.ledger import selectors as ledger_selectors
 from payments.ledger import services as ledger_services
 from payments.models import PaymentRequest
 from payments.requests import services as requests_services
+from teams.audit import AuditAction, describe
 from teams.models import AuditLog
 from teams.roles import Role
 from tests.factories import MembershipFactory, TeamFactory
@@ -459,6 +460,23 @@ def test_manager_marks_posted_and_undoes_both_audited(client, manager_membership
         ("payment_request.posted", manager_membership.user.pk),
         ("payment_request.unposted", manager_membership.user.pk),
     ]
+
+
+def test_posting_and_undoing_read_as_sentences(manager_membership, paid_request):
+    manager_membership.user.full_name = "Morgan Manager"
+    manager_membership.user.save(update_fields=["full_name"])
+    ledger_services.payment_post_to_dbs(
+        payment=paid_request, actor=manager_membership.user, reference="INV-1001"
+    )
+    ledger_services.payment_unpost(payment=paid_request, actor=manager_membership.user)
+
+    number = paid_request.display_number
+    posted = AuditLog.objects.get(action=AuditAction.PAYMENT_REQUEST_POSTED)
+    assert describe(posted) == f"Morgan Manager posted {number} to the DBS as INV-1001"
+    unposted = AuditLog.objects.get(action=AuditAction.PAYMENT_REQUEST_UNPOSTED)
+    assert describe(unposted) == (
+        f"Morgan Manager undid the posting of {number} to the DBS as INV-1001"
+    )
 
 
 def test_posting_twice_or_an_unpaid_request_is_refused(

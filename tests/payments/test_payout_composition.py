@@ -13,9 +13,12 @@ from django.utils import timezone
 from payments.gateway.demo import tasks as gateway_demo_tasks
 from payments.gateway.demo.gateway import DEMO_CARD_SUCCESS, DemoGateway
 from payments.models import ConnectedAccount, PaymentRequest, Payout, PayoutLine
+from payments.money import format_money
 from payments.payouts.services import payout_composition_sync
 from payments.requests import checkout as requests_checkout
 from payments.webhooks import pipeline as webhooks_pipeline
+from teams.audit import AuditAction, describe
+from teams.models import AuditLog
 from tests.factories import PASSWORD
 from tests.payments import stripe_fixtures as sf
 
@@ -347,6 +350,30 @@ def test_refresh_from_stripe_replaces_the_lines(client, synced, manager_membersh
     assert response.status_code == 302
     assert response["Location"] == url(synced)
     assert list(synced.lines.values_list("kind", flat=True)) == ["adjustment"]
+
+
+def test_refresh_from_stripe_is_audited_for_who_pressed_it(
+    client, synced, manager_membership, stripe_http
+):
+    stripe_http.replace("GET", LIST_URL, json=page([txn("adjustment", synced.amount_cents)]))
+    manager_membership.user.full_name = "Morgan Manager"
+    manager_membership.user.save(update_fields=["full_name"])
+    sign_in(client, manager_membership)
+    client.post(url(synced, "refresh/"))
+
+    [entry] = AuditLog.objects.filter(action=AuditAction.PAYOUT_REFRESHED)
+    assert entry.actor == manager_membership.user
+    assert (entry.target_type, entry.target_id) == ("payout", synced.pk)
+    assert entry.data["lines"] == 1
+    amount = format_money(synced.amount_cents, "usd")
+    assert describe(entry) == f"Morgan Manager refreshed the payout of {amount} from Stripe"
+
+
+def test_a_refresh_stripe_refuses_writes_no_audit(client, synced, manager_membership, stripe_http):
+    stripe_http.replace("GET", LIST_URL, status=500, json={"error": {"type": "api_error"}})
+    sign_in(client, manager_membership)
+    client.post(url(synced, "refresh/"))
+    assert not AuditLog.objects.filter(action=AuditAction.PAYOUT_REFRESHED).exists()
 
 
 def test_a_stripe_error_on_refresh_is_told(client, synced, manager_membership, stripe_http):

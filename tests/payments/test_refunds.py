@@ -19,6 +19,7 @@ from payments.models import PaymentRequest, Refund
 from payments.refunds import services as refunds_services
 from payments.requests import checkout as requests_checkout
 from payments.webhooks import pipeline as webhooks_pipeline
+from teams.audit import AuditAction, describe
 from teams.models import AuditLog
 from teams.roles import Capability, Role
 from tests.factories import PASSWORD, MembershipFactory, TeamFactory
@@ -553,3 +554,105 @@ def test_the_demo_gateway_refunds_end_to_end(
             metadata={},
             idempotency_key="refund-other",
         )
+
+
+# The audit log: each refund's outcome once, in words on the Admin tab ----------------------
+
+
+def test_a_refund_that_succeeds_is_audited_once_even_when_its_events_come_twice(
+    requested, paid, platform, deliver, later
+):
+    succeeded = refund_answer(requested, status="succeeded")
+    evt = sf.event("refund.updated", succeeded, account=None, created=later(1))
+    for _ in range(2):  # the same event delivered twice
+        deliver(evt, path=sf.PLATFORM_PATH, secret=webhook_secret("platform"))
+    platform("refund.updated", succeeded, later(2))  # the same news under another event id
+    charge = refunded_charge(paid, succeeded)
+    platform("charge.refunded", charge, later(3))
+    platform("charge.refunded", charge, later(4))
+
+    [entry] = AuditLog.objects.filter(action=AuditAction.REFUND_SUCCEEDED)
+    assert entry.actor is None  # Stripe's webhook told us
+    assert (entry.target_type, entry.target_id) == ("refund", requested.pk)
+    assert (entry.data["amount_cents"], entry.data["currency"]) == (123456, "usd")
+    assert entry.data["customer"] == "Dana Driver"
+    assert describe(entry) == "Refund of $1,234.56 USD to Dana Driver succeeded"
+    assert not AuditLog.objects.filter(action=AuditAction.REFUND_FAILED).exists()
+
+
+def test_a_refund_that_fails_is_audited_once_with_its_reason(
+    requested, paid, platform, deliver, later
+):
+    failed = refund_answer(requested, status="failed", failure_reason="expired_or_canceled_card")
+    evt = sf.event("refund.failed", failed, account=None, created=later(1))
+    for _ in range(2):
+        deliver(evt, path=sf.PLATFORM_PATH, secret=webhook_secret("platform"))
+    platform("refund.failed", failed, later(2))
+
+    [entry] = AuditLog.objects.filter(action=AuditAction.REFUND_FAILED)
+    assert entry.actor is None
+    assert describe(entry) == (
+        "Refund of $1,234.56 USD to Dana Driver failed: The card has expired or was cancelled."
+    )
+    assert not AuditLog.objects.filter(action=AuditAction.REFUND_SUCCEEDED).exists()
+
+
+def test_a_refund_made_in_stripes_dashboard_is_audited_once(paid, platform, later):
+    charge = refunded_charge(paid, refund_answer(id="re_dashboard", status="succeeded"))
+    platform("charge.refunded", charge, later(1))
+    platform("charge.refunded", charge, later(2))
+
+    [entry] = AuditLog.objects.filter(action=AuditAction.REFUND_SUCCEEDED)
+    assert entry.actor is None
+    assert entry.target_id == Refund.objects.get(payment=paid).pk
+
+
+def test_a_refund_stripe_refuses_is_audited_as_failed_for_who_asked(
+    paid, manager_membership, real_keys, stripe_http
+):
+    stripe_http.add(
+        responses.POST,
+        f"{sf.API}/v1/refunds",
+        status=400,
+        json=sf.error_body("Insufficient funds in Stripe account.", code="balance_insufficient"),
+    )
+    with pytest.raises(GatewayError):
+        refunds_services.refund_request(payment=paid, actor=manager_membership.user)
+
+    [entry] = AuditLog.objects.filter(action=AuditAction.REFUND_FAILED)
+    assert entry.actor == manager_membership.user
+    assert "The Stripe balance is too low for this." in describe(entry)
+
+
+def test_the_admin_tab_tells_each_change_in_words_not_codes(
+    client,
+    make_request,
+    admin_membership,
+    manager_membership,
+    real_keys,
+    stripe_http,
+    platform,
+    later,
+):
+    small = make_request(amount_cents=1234)
+    PaymentRequest.objects.filter(pk=small.pk).update(
+        status=PaymentRequest.Status.PAID, payment_intent_id="pi_test_1", charge_id="ch_test_1"
+    )
+    stripe_http.add(responses.POST, f"{sf.API}/v1/refunds", json=refund_answer(amount=1234))
+    refund = refunds_services.refund_request(payment=small, actor=manager_membership.user)
+    platform("refund.updated", refund_answer(refund, amount=1234, status="succeeded"), later())
+    admin_membership.user.full_name = "Alex Admin"
+    admin_membership.user.save(update_fields=["full_name"])
+    manager_membership.user.full_name = "Morgan Manager"
+    manager_membership.user.save(update_fields=["full_name"])
+
+    client.force_login(admin_membership.user)
+    page = client.get(f"/o/{small.organization.slug}/admin/").content.decode()
+
+    assert "Refund of $12.34 USD to Dana Driver succeeded" in page
+    assert "Morgan Manager asked to refund $12.34 USD to Dana Driver" in page
+    assert "Alex Admin started connecting Stripe" in page
+    assert "Stripe is connected: the dealership can take payments" in page
+    assert "When (America/Chicago)" in page
+    for code in ("refund.succeeded", "payment.refund_requested", "stripe.connect_started"):
+        assert code not in page
