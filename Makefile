@@ -69,7 +69,7 @@ e2e: install browser
 clean:
 	rm -rf $(VENV) .tools node_modules staticfiles .pytest_cache .ruff_cache
 
-# Benchmarks (bench/README.md): small scale; FULL=1 for issue 6 scale; RECORD=1 appends to bench/RESULTS.md.
+# Benchmarks (bench/README.md): small scale; FULL=1 for the full scale; RECORD=1 appends to bench/RESULTS.md.
 .PHONY: bench
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)

@@ -23,7 +23,7 @@ import json, resource, sys, time
 import django
 django.setup()
 from datetime import date
-from payments.reports import daily_report_build
+from payments.reports.services import daily_report_build
 from teams.models import Organization
 organization = Organization.objects.get(pk=int(sys.argv[1]))
 day = date.fromisoformat(sys.argv[2])

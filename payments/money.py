@@ -28,13 +28,13 @@ def format_money(amount_cents: int, currency: str) -> str:
 # Payment requests -------------------------------------------------------------------------
 
 MIN_AMOUNT_CENTS = 50  # Stripe's minimum charge: 0.50 USD / CAD
-MAX_AMOUNT_CENTS = 5_000_000  # our own maximum (rule 8): 50,000.00 per request
+MAX_AMOUNT_CENTS = 5_000_000  # our own maximum: 50,000.00 per request
 FEE_BASIS_POINTS_X100 = 325  # 3.25 %, in hundredths of a percent
 FEE_FIXED_CENTS = 30
 
 
 def platform_fee(amount_cents: int) -> int:
-    """Our application fee (rule 10): 3.25% of the amount rounded half up to the cent, plus
+    """Our application fee: 3.25% of the amount rounded half up to the cent, plus
     30 cents. Integer arithmetic only: ``amount * 325 / 10000`` rounded half up."""
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents < 0:
         raise ValueError("The amount is a non-negative number of cents.")

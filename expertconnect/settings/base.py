@@ -288,7 +288,7 @@ CELERY_IMPORTS = [
 PAYMENT_METHOD_TYPES = ["card"]
 
 # Full refunds give the customer everything back. Our application fee is kept by default (it is
-# charged per successful charge, rule 10); True returns it to the dealership as well.
+# charged per successful charge); True returns it to the dealership as well.
 REFUND_APPLICATION_FEE = env.bool("REFUND_APPLICATION_FEE", default=False)
 
 PHONENUMBER_DEFAULT_REGION = "US"

@@ -222,7 +222,7 @@ class StripeGateway:
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> dict[str, Any]:
-        """A full refund of the destination charge, its transfer reversed (STRIPE.md)."""
+        """A full refund of the destination charge, its transfer reversed."""
         params: RefundCreateParams = {
             "payment_intent": payment_intent_id,
             "reverse_transfer": True,
@@ -240,7 +240,7 @@ class StripeGateway:
     # Payout composition -------------------------------------------------------------------
     def list_payout_transactions(self, *, account_id: str, payout_id: str) -> list[dict[str, Any]]:
         """The connected account's balance transactions a payout contains (all pages), each
-        payment's transfer expanded to reach our platform charge (STRIPE.md)."""
+        payment's transfer expanded to reach our platform charge."""
         try:
             page = self.client.v1.balance_transactions.list(
                 {"payout": payout_id, "limit": 100, "expand": ["data.source.source_transfer"]},
@@ -289,11 +289,11 @@ class StripeGateway:
 
 
 def checkout_session_params(checkout: NewCheckout) -> SessionCreateParams:
-    """Stripe's parameters for a payment request's hosted Checkout (STRIPE.md).
+    """Stripe's parameters for a payment request's hosted Checkout.
 
     Session metadata is not copied to the PaymentIntent: it is set on both, so charge and
-    refund events lead back to our request. Payment methods come from settings (rule 9:
-    cards only); API versions from 2026-09-30 take ``allowed_payment_method_types``."""
+    refund events lead back to our request. Payment methods come from settings
+    (cards only); API versions from 2026-09-30 take ``allowed_payment_method_types``."""
     metadata = {
         "organization_id": str(checkout.organization_id),
         "payment_request_id": str(checkout.request_id),

@@ -1,4 +1,4 @@
-"""The Django admin (issue 10, finding 5): its login is allauth's, with allauth's lockout, and
+"""The Django admin: its login is allauth's, with allauth's lockout, and
 it opens only for active staff users, with two-factor on where ADMIN_REQUIRE_MFA says so."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Daily reconciliation reports (issue 5): local-day boundaries, DST, totals to the cent,
+"""Daily reconciliation reports: local-day boundaries, DST, totals to the cent,
 idempotent re-builds, the beat job per time zone and its e-mail, the Reports page."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Pay exactly once (issue 10, finding 1): one payable Checkout Session per request whatever
+"""Pay exactly once: one payable Checkout Session per request whatever
 the concurrency, and a second payment that still arrives is refunded automatically."""
 
 from __future__ import annotations

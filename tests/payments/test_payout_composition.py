@@ -1,5 +1,5 @@
-"""A payout's composition from the connected account's balance transactions (issue 5,
-"Payouts"): the exact Stripe request, pagination, lines linked to our payments, totals that
+"""A payout's composition from the connected account's balance transactions: the
+exact Stripe request, pagination, lines linked to our payments, totals that
 add up to the payout, idempotent re-sync, the demo gateway end to end, and the page."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Spreadsheet formulas (issue 10, finding 4): every CSV and XLSX file the product hands out
+"""Spreadsheet formulas: every CSV and XLSX file the product hands out
 writes text a spreadsheet would run (= + - @ tab CR) as text; amounts stay numbers."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reports from Stripe (issue 5): the Reporting API run's exact parameters, polling until
+"""Reports from Stripe: the Reporting API run's exact parameters, polling until
 succeeded or failed, the demo gateway end to end, and who may see the reports."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Team scope everywhere (issue 10, finding 6): a manager sees payments, payouts' lines,
+"""Team scope everywhere: a manager sees payments, payouts' lines,
 tickets' payment panels and pay links only of their payments-enabled teams; an admin sees all.
 
 Lakeside's manager is in Service; Body shop takes payments too but the manager is not on it."""
