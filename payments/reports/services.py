@@ -128,6 +128,23 @@ def report_seen_by(report: DailyReport, membership: Membership) -> DailyReport:
     return scoped
 
 
+def _payment_columns(payment: PaymentRequest, tz: ZoneInfo) -> dict[str, Any]:
+    """What a payment's line and its refunds' lines both say of the payment."""
+    return {
+        "number": payment.display_number,
+        "customer": payment.ticket.customer.name,
+        "team": payment.team.name,
+        "team_id": payment.team_id,
+        "description": payment.description,
+        "payment_intent_id": payment.payment_intent_id,
+        "charge_id": payment.charge_id,
+        "reference": payment.reference,
+        "posted": payment.posted_at is not None,
+        "posted_at_local": _times(payment.posted_at, tz)[0],
+        "posted_reference": payment.posted_reference,
+    }
+
+
 def daily_report_data(
     *, organization: Organization, day: date
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -150,49 +167,28 @@ def daily_report_data(
                 "payment",
                 p.paid_at,
                 tz,
-                number=p.display_number,
-                customer=p.ticket.customer.name,
-                team=p.team.name,
-                team_id=p.team_id,
-                description=p.description,
+                **_payment_columns(p, tz),
                 status=p.status,
                 currency=p.currency,
                 gross_cents=int(p.amount_cents),
                 fee_cents=int(p.fee_cents),
                 net_cents=int(p.net_value),
                 refunded_cents=int(p.refunded_cents),
-                payment_intent_id=p.payment_intent_id,
-                charge_id=p.charge_id,
-                reference=p.reference,
-                posted=p.posted_at is not None,
-                posted_at_local=_times(p.posted_at, tz)[0],
-                posted_reference=p.posted_reference,
             )
         )
     for r in refunds.select_related("payment__ticket__customer", "payment__team").order_by(
         "created_at", "pk"
     ):
-        refunded_payment = r.payment
         rows.append(
             _row(
                 "refund",
                 r.created_at,
                 tz,
-                number=refunded_payment.display_number,
-                customer=refunded_payment.ticket.customer.name,
-                team=refunded_payment.team.name,
-                team_id=refunded_payment.team_id,
-                description=refunded_payment.description,
+                **_payment_columns(r.payment, tz),
                 status=r.status,
                 currency=r.currency,
                 refunded_cents=int(r.amount_cents),
-                payment_intent_id=refunded_payment.payment_intent_id,
-                charge_id=refunded_payment.charge_id,
                 refund_id=r.stripe_refund_id or "",
-                reference=refunded_payment.reference,
-                posted=refunded_payment.posted_at is not None,
-                posted_at_local=_times(refunded_payment.posted_at, tz)[0],
-                posted_reference=refunded_payment.posted_reference,
             )
         )
     for o in payouts.order_by("stripe_created", "pk"):

@@ -32,26 +32,18 @@ DEMO_CARD_SUCCESS = "4242424242424242"
 DEMO_CARD_DECLINE = "4000000000000002"
 
 
+_REQUIRED_EVERYWHERE = [
+    "business_profile.url",
+    "company.address.line1",
+    "company.tax_id",
+    "external_account",
+    "representative.dob.day",
+    "representative.first_name",
+    "tos_acceptance.date",
+]
 DEMO_REQUIREMENTS = {
-    "US": [
-        "business_profile.url",
-        "company.address.line1",
-        "company.tax_id",
-        "external_account",
-        "representative.dob.day",
-        "representative.first_name",
-        "representative.ssn_last_4",
-        "tos_acceptance.date",
-    ],
-    "CA": [
-        "business_profile.url",
-        "company.address.line1",
-        "company.tax_id",
-        "external_account",
-        "representative.dob.day",
-        "representative.first_name",
-        "tos_acceptance.date",
-    ],
+    "US": sorted([*_REQUIRED_EVERYWHERE, "representative.ssn_last_4"]),
+    "CA": _REQUIRED_EVERYWHERE,
 }
 
 
