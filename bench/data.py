@@ -242,6 +242,7 @@ def build(organization, *, payments: int, busy_day_payments: int, seed: int = 3)
                     "",
                     "",
                     "",
+                    "",
                 )
 
         count = _copy(
@@ -274,6 +275,7 @@ def build(organization, *, payments: int, busy_day_payments: int, seed: int = 3)
                 "receipt_number",
                 "receipt_url",
                 "failure_message",
+                "submission_key",
             ],
             rows(),
         )

@@ -8,6 +8,8 @@ quick database writes and answer at once. Nothing here talks to Twilio or waits 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -38,13 +40,24 @@ def _signed(request: HttpRequest) -> bool:
     return valid
 
 
-@csrf_exempt
-@login_not_required
-@require_POST
+def twilio_webhook(view: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+    """A POST from Twilio: no session, no CSRF token, a valid X-Twilio-Signature or 403."""
+
+    @csrf_exempt
+    @login_not_required
+    @require_POST
+    @wraps(view)
+    def checked(request: HttpRequest) -> HttpResponse:
+        if not _signed(request):
+            return _forbidden("Invalid signature.")
+        return view(request)
+
+    return checked
+
+
+@twilio_webhook
 def inbound_sms(request: HttpRequest) -> HttpResponse:
     """A customer texted one of our team numbers."""
-    if not _signed(request):
-        return _forbidden("Invalid signature.")
     to_number = request.POST.get("To", "")
     from_number = request.POST.get("From", "")
     provider_id = request.POST.get("MessageSid", "")
@@ -62,13 +75,9 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
-@csrf_exempt
-@login_not_required
-@require_POST
+@twilio_webhook
 def message_status(request: HttpRequest) -> HttpResponse:
     """Twilio reports what became of a text we sent (the StatusCallback of accounts.sms)."""
-    if not _signed(request):
-        return _forbidden("Invalid signature.")
     provider_id = request.POST.get("MessageSid", "")
     status = request.POST.get("MessageStatus", "")
     if not (provider_id and status):
