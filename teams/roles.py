@@ -31,20 +31,33 @@ class Capability(StrEnum):
     MANAGE_ORGANIZATION = "manage_organization"
     VIEW_PAYMENTS = "view_payments"
     REFUND_PAYMENT = "refund_payment"
+    POST_TO_DBS = "post_to_dbs"  # mark a payment posted to the dealer system, or undo it
     SEND_PAYMENT_REQUEST = "send_payment_request"
+    VIEW_EVERY_TEAMS_TICKETS = "view_every_teams_tickets"  # not only those of the own teams
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
     Role.MANAGER: frozenset(
-        {Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENT, Capability.SEND_PAYMENT_REQUEST}
+        {
+            Capability.VIEW_PAYMENTS,
+            Capability.REFUND_PAYMENT,
+            Capability.POST_TO_DBS,
+            Capability.SEND_PAYMENT_REQUEST,
+            Capability.VIEW_EVERY_TEAMS_TICKETS,
+        }
     ),
     Role.ADVISOR: frozenset({Capability.SEND_PAYMENT_REQUEST}),
 }
 
 # Capabilities a non-admin holds only through a team that takes payments.
 TEAM_SCOPED: frozenset[Capability] = frozenset(
-    {Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENT, Capability.SEND_PAYMENT_REQUEST}
+    {
+        Capability.VIEW_PAYMENTS,
+        Capability.REFUND_PAYMENT,
+        Capability.POST_TO_DBS,
+        Capability.SEND_PAYMENT_REQUEST,
+    }
 )
 # Capabilities that need the team itself to take payments, whoever asks.
 NEEDS_PAYMENTS_TEAM: frozenset[Capability] = frozenset({Capability.SEND_PAYMENT_REQUEST})
@@ -94,6 +107,12 @@ def payment_teams_seen(membership: Membership) -> frozenset[int] | None:
 def sees_payments_of(membership: Membership, team_id: int) -> bool:
     seen = payment_teams_seen(membership)
     return seen is None or team_id in seen
+
+
+def sees_every_teams_tickets(membership: Membership) -> bool:
+    """Whether the member sees the tickets of every team of the organization (admins,
+    managers); the others see only the tickets of the teams they belong to."""
+    return has_capability(membership, Capability.VIEW_EVERY_TEAMS_TICKETS)
 
 
 def sees_every_teams_payments(membership: Membership) -> bool:
