@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _lazy
 
 from payments.models import PaymentRequest
 
-STATUS_BADGES = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+STATUS_BADGES: dict[str, tuple[StrOrPromise, str]] = {
     PaymentRequest.Status.PAID: (_lazy("Paid"), "text-bg-success"),
     PaymentRequest.Status.REFUNDED: (_lazy("Refunded"), "text-bg-secondary"),
     PaymentRequest.Status.DISPUTED: (_lazy("Disputed"), "text-bg-danger"),

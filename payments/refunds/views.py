@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from payments.gateway import GatewayError, gateway_message
 from payments.models import PaymentRequest
 from payments.money import format_money
 from payments.refunds import services as refunds_services
-from teams.access import organization_view
+from teams.access import OrganizationRequest, organization_view
 from teams.roles import Capability, has_capability, sees_payments_of
 
 CARD_BRANDS = {
@@ -51,10 +51,10 @@ def payment_page(payment: PaymentRequest) -> str:
         return reverse("ticket_detail", kwargs={"org": org, "pk": payment.ticket_id})
 
 
-def _payment_for(request: HttpRequest, pk: int) -> PaymentRequest:
+def _payment_for(request: OrganizationRequest, pk: int) -> PaymentRequest:
     """The organization's payment, if this member may refund it: 404 outside what they
     see (another organization, a manager's other teams), 403 for those who only see it."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     payment = (
         PaymentRequest.objects.select_related("organization", "team", "ticket")
         .filter(organization_id=membership.organization_id, pk=pk)
@@ -73,13 +73,13 @@ def _payment_for(request: HttpRequest, pk: int) -> PaymentRequest:
 
 @require_http_methods(["GET", "POST"])
 @organization_view()
-def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_refund(request: OrganizationRequest, pk: int) -> HttpResponse:
     payment = _payment_for(request, pk)
     return _refund(request, payment)
 
 
 @recent_password_required
-def _refund(request: HttpRequest, payment: PaymentRequest) -> HttpResponse:
+def _refund(request: OrganizationRequest, payment: PaymentRequest) -> HttpResponse:
     if request.method == "POST":
         return _perform(request, payment)
     reason = refunds_services.refund_unavailable(payment)
@@ -91,12 +91,12 @@ def _refund(request: HttpRequest, payment: PaymentRequest) -> HttpResponse:
     )
 
 
-def _perform(request: HttpRequest, payment: PaymentRequest) -> HttpResponse:
+def _perform(request: OrganizationRequest, payment: PaymentRequest) -> HttpResponse:
     amount = format_money(payment.amount_cents, payment.currency)
     try:
         refund = refunds_services.refund_request(
             payment=payment,
-            actor=request.membership.user,  # type: ignore[attr-defined]
+            actor=request.membership.user,
         )
     except ValidationError as exc:
         messages.warning(request, " ".join(exc.messages))
