@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -28,9 +28,10 @@ from payments.ledger import services as ledger_services
 from payments.ledger.forms import PaymentFilterForm
 from payments.models import PaymentRequest, display_number
 from payments.money import format_money
+from payments.refunds.services import may_refund
 from payments.scope import COLLECTED_STATUSES
 from payments.timeline import TIMELINE_LABELS
-from teams.access import OrganizationRequest, organization_view, require
+from teams.access import OrganizationRequest, organization_view
 from teams.models import Team
 from teams.roles import Capability, payment_teams_seen
 
@@ -174,20 +175,21 @@ def payment_export(request: OrganizationRequest, fmt: str) -> HttpResponse | Str
     return ledger_export.csv_response(queryset, zone=zone, organization=organization)
 
 
-def _payment_for(request: OrganizationRequest, pk: int) -> PaymentRequest:
-    queryset = scope.payments_scoped(
-        PaymentRequest.objects.select_related(
+def _payment_for(request: OrganizationRequest, pk: int, capability: Capability) -> PaymentRequest:
+    return scope.payment_for(
+        membership=request.membership,
+        pk=pk,
+        capability=capability,
+        queryset=PaymentRequest.objects.select_related(
             "ticket__customer", "team", "created_by", "posted_by", "payout"
         ),
-        membership=request.membership,
     )
-    return get_object_or_404(queryset, pk=pk)
 
 
 @require_safe
 @organization_view(Capability.VIEW_PAYMENTS)
 def payment_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
-    payment = _payment_for(request, pk)
+    payment = _payment_for(request, pk, Capability.VIEW_PAYMENTS)
     return _render_payment(request, payment)
 
 
@@ -197,6 +199,7 @@ def _render_payment(
     from tickets.models import TimelineEntry
 
     organization = request.organization
+    membership = request.membership
     entries = list(
         TimelineEntry.objects.filter(
             ticket_id=payment.ticket_id,
@@ -215,6 +218,9 @@ def _render_payment(
         "timeline": timeline,
         "zone_name": str(organization.time_zone),
         "receipt_url": reverse("payment_public", kwargs={"token": payment.token}),
+        # What the viewer may do here, decided as the views that do it decide.
+        "may_post": scope.payment_allows(membership, payment, Capability.POST_TO_DBS),
+        "may_refund": may_refund(membership, payment),
         "post_error": error,
         "reference_value": request.POST.get("reference", payment.reference)
         if request.method == "POST"
@@ -224,11 +230,10 @@ def _render_payment(
 
 
 @require_POST
-@organization_view(Capability.VIEW_PAYMENTS)
+@organization_view(Capability.POST_TO_DBS)
 def payment_post(request: OrganizationRequest, pk: int) -> HttpResponse:
     """Mark posted to the DBS, with its reference (audited)."""
-    payment = _payment_for(request, pk)
-    require(request, Capability.VIEW_PAYMENTS, payment.team)
+    payment = _payment_for(request, pk, Capability.POST_TO_DBS)
     try:
         ledger_services.payment_post_to_dbs(
             payment=payment, actor=request.user, reference=request.POST.get("reference", "")
@@ -242,11 +247,10 @@ def payment_post(request: OrganizationRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@organization_view(Capability.VIEW_PAYMENTS)
+@organization_view(Capability.POST_TO_DBS)
 def payment_unpost(request: OrganizationRequest, pk: int) -> HttpResponse:
     """Undo "posted to the DBS" (audited)."""
-    payment = _payment_for(request, pk)
-    require(request, Capability.VIEW_PAYMENTS, payment.team)
+    payment = _payment_for(request, pk, Capability.POST_TO_DBS)
     try:
         ledger_services.payment_unpost(payment=payment, actor=request.user)
     except ValidationError as error:

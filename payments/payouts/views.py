@@ -6,14 +6,14 @@ from django.contrib import messages
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from payments.gateway import GatewayError, gateway_message
 from payments.models import PaymentRequest, Payout, PayoutLine
 from payments.payouts.services import payout_composition_sync
-from payments.scope import payments_scoped
+from payments.scope import payments_scoped, payout_for
 from teams.access import OrganizationRequest, organization_view
 from teams.roles import Capability, payment_teams_seen
 
@@ -47,7 +47,7 @@ def payout_list(request: OrganizationRequest) -> HttpResponse:
 @require_safe
 @organization_view(Capability.VIEW_PAYMENTS)
 def payout_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
-    payout = get_object_or_404(Payout.objects.filter(organization=request.organization), pk=pk)
+    payout = payout_for(membership=request.membership, pk=pk)
     lines = list(payout.lines.select_related("payment").order_by("created", "pk"))
     if lines:
         return _lines_page(request, payout, lines)
@@ -139,7 +139,7 @@ def _lines_page(
 @organization_view(Capability.VIEW_PAYMENTS)
 def payout_refresh(request: OrganizationRequest, pk: int) -> HttpResponse:
     """Read the payout's balance transactions from Stripe again (replaces its lines)."""
-    payout = get_object_or_404(Payout.objects.filter(organization=request.organization), pk=pk)
+    payout = payout_for(membership=request.membership, pk=pk)
     try:
         lines = payout_composition_sync(payout=payout)
     except GatewayError as exc:

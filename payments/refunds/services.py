@@ -27,7 +27,10 @@ from accounts.models import User
 from payments.gateway import GatewayError, get_gateway
 from payments.models import PaymentRequest, Refund
 from payments.money import format_money
+from payments.scope import payment_allows
 from payments.timeline import payment_request_timeline
+from teams.models import Membership
+from teams.roles import Capability
 from teams.services import audit_record
 
 LIVE_STATUSES = (Refund.Status.PENDING, Refund.Status.REQUIRES_ACTION, Refund.Status.SUCCEEDED)
@@ -75,6 +78,13 @@ def refund_unavailable(payment: PaymentRequest) -> str:
 
 def is_refundable(payment: PaymentRequest) -> bool:
     return not refund_unavailable(payment)
+
+
+def may_refund(membership: Membership, payment: PaymentRequest) -> bool:
+    """Whether ``membership`` may refund ``payment`` now: the two refusals of the refund view
+    (``payment_allows`` with REFUND_PAYMENT, then ``refund_unavailable``) as one answer, so
+    the payment's page offers Refund exactly when the refund would be done."""
+    return payment_allows(membership, payment, Capability.REFUND_PAYMENT) and is_refundable(payment)
 
 
 def latest_refund(payment: PaymentRequest) -> Refund | None:

@@ -11,9 +11,9 @@ from http import HTTPStatus
 from typing import Any
 
 from django.contrib import messages as flash
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,9 +23,10 @@ from payments.money import format_money
 from payments.requests import checkout as requests_checkout
 from payments.requests import services as requests_services
 from payments.requests.forms import PaymentRequestForm
-from payments.scope import payments_scoped
+from payments.scope import payment_for, payments_scoped
 from teams.access import OrganizationRequest, organization_view
 from teams.models import Membership
+from teams.roles import Capability
 from tickets.models import Ticket
 from tickets.selectors import ticket_get
 
@@ -175,20 +176,14 @@ def _errors(exc: ValidationError) -> dict[str | None, list[str]]:
 
 
 def _payment_request(request: OrganizationRequest, ticket: Ticket, pk: int) -> PaymentRequest:
-    return get_object_or_404(
-        payments_scoped(
-            PaymentRequest.objects.filter(ticket=ticket),
-            membership=request.membership,
-        ),
+    """The ticket's request ``pk`` for cancel or resend: 404 when the member does not see it,
+    403 when they may not send requests for its team."""
+    return payment_for(
+        membership=request.membership,
         pk=pk,
+        capability=Capability.SEND_PAYMENT_REQUEST,
+        queryset=PaymentRequest.objects.filter(ticket=ticket).select_related("team"),
     )
-
-
-def _may_act(request: OrganizationRequest, ticket: Ticket) -> None:
-    from teams.roles import Capability, has_capability
-
-    if not has_capability(request.membership, Capability.SEND_PAYMENT_REQUEST, ticket.team):
-        raise PermissionDenied
 
 
 @organization_view()
@@ -196,7 +191,6 @@ def _may_act(request: OrganizationRequest, ticket: Ticket) -> None:
 def payment_request_cancel(request: OrganizationRequest, ticket_pk: int, pk: int) -> HttpResponse:
     ticket = _ticket(request, ticket_pk)
     payment = _payment_request(request, ticket, pk)
-    _may_act(request, ticket)
     try:
         requests_checkout.payment_request_cancel(payment_request=payment, actor=request.user)
     except ValidationError as exc:
@@ -215,7 +209,6 @@ def payment_request_cancel(request: OrganizationRequest, ticket_pk: int, pk: int
 def payment_request_resend(request: OrganizationRequest, ticket_pk: int, pk: int) -> HttpResponse:
     ticket = _ticket(request, ticket_pk)
     payment = _payment_request(request, ticket, pk)
-    _may_act(request, ticket)
     try:
         requests_services.payment_request_resend(payment_request=payment, actor=request.user)
     except ValidationError as exc:
