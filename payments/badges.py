@@ -17,7 +17,7 @@ class Badge(NamedTuple):
     css: str
 
 
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, Badge] = {
     PaymentRequest.Status.PAID: Badge(_lazy("Paid"), "text-bg-success"),
     PaymentRequest.Status.REFUNDED: Badge(_lazy("Refunded"), "text-bg-secondary"),
     PaymentRequest.Status.DISPUTED: Badge(_lazy("Disputed"), "text-bg-danger"),

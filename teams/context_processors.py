@@ -1,7 +1,7 @@
 from django.conf import settings
 
 from teams import selectors
-from teams.roles import capabilities_of
+from teams.access import capabilities_of
 
 
 def navigation(request):

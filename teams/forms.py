@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import phonenumbers
 from django import forms
 from django.conf import settings
@@ -100,7 +102,8 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["teams"].queryset = Team.objects.filter(organization=organization)
+        teams = cast(forms.ModelMultipleChoiceField, self.fields["teams"])
+        teams.queryset = Team.objects.filter(organization=organization)
         self.fields["email"].widget.attrs["autocomplete"] = "off"
 
     def clean_email(self) -> str:
@@ -115,9 +118,16 @@ class TeamCreateForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=80)
 
 
+class MembersField(forms.ModelMultipleChoiceField):
+    """Members to tick, each read as "Full Name · Role"."""
+
+    def label_from_instance(self, obj: Membership) -> str:
+        return f"{obj.user.get_full_name()} · {obj.get_role_display()}"
+
+
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=80)
-    members = forms.ModelMultipleChoiceField(
+    members = MembersField(
         label=_("Members"),
         queryset=Membership.objects.none(),
         required=False,
@@ -134,10 +144,8 @@ class TeamForm(forms.Form):
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         members = Membership.objects.filter(organization=organization).select_related("user")
-        self.fields["members"].queryset = members.order_by("user__full_name", "user__email")
-        self.fields["members"].label_from_instance = lambda m: (
-            f"{m.user.get_full_name()} · {m.get_role_display()}"
-        )
+        field = cast(MembersField, self.fields["members"])
+        field.queryset = members.order_by("user__full_name", "user__email")
 
 
 class InvitationSignupForm(forms.Form):

@@ -72,10 +72,6 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
     @cached_property
     def payment_team_ids(self) -> frozenset[int]:
         """Ids of this member's teams that take payments (one query, cached per request)."""

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from teams.models import AuditLog, Invitation, Membership, Organization, Team
-from teams.roles import Role
 
 
 def token_hash(token: str) -> str:
@@ -41,10 +40,6 @@ def memberships_of_user(*, user: User) -> QuerySet[Membership]:
         .select_related("organization")
         .order_by("organization__name")
     )
-
-
-def admin_count(*, organization: Organization) -> int:
-    return Membership.objects.filter(organization=organization, role=Role.ADMIN).count()
 
 
 def team_list(*, organization: Organization) -> QuerySet[Team]:

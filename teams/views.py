@@ -15,7 +15,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import recent_password_required
 from teams import selectors, services
-from teams.access import SESSION_KEY, organization_view, require
+from teams.access import (
+    SESSION_KEY,
+    OrganizationRequest,
+    organization_view,
+    require,
+    signed_in_user,
+)
 from teams.forms import (
     InvitationForm,
     InvitationSignupForm,
@@ -40,7 +46,7 @@ def _apply_errors(form, error: ValidationError) -> None:
 
 def home(request: HttpRequest) -> HttpResponse:
     """Send the person to the organization they last worked in, or their first one."""
-    memberships = list(selectors.memberships_of_user(user=request.user))
+    memberships = list(selectors.memberships_of_user(user=signed_in_user(request)))
     if not memberships:
         return redirect("organization_create")
     slugs = [m.organization.slug for m in memberships]
@@ -52,7 +58,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def organization_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, initial={"country": "US"})
     if request.method == "POST" and form.is_valid():
-        organization = services.organization_create(actor=request.user, **form.cleaned_data)
+        organization = services.organization_create(
+            actor=signed_in_user(request), **form.cleaned_data
+        )
         messages.success(
             request, _("%(name)s is ready. Next: connect Stripe.") % {"name": organization}
         )
@@ -63,7 +71,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @organization_view()
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: OrganizationRequest) -> HttpResponse:
     membership = request.membership
     organization = request.organization
     context = {
@@ -79,7 +87,9 @@ def overview(request: HttpRequest) -> HttpResponse:
 # Manage tab: members and invitations ------------------------------------------------------
 
 
-def _manage_context(request: HttpRequest, invite_form: InvitationForm | None = None) -> dict:
+def _manage_context(
+    request: OrganizationRequest, invite_form: InvitationForm | None = None
+) -> dict:
     organization = request.organization
     return {
         "invite_form": invite_form or InvitationForm(organization=organization),
@@ -92,13 +102,13 @@ def _manage_context(request: HttpRequest, invite_form: InvitationForm | None = N
 
 @require_safe
 @organization_view(Capability.MANAGE_MEMBERS)
-def manage(request: HttpRequest) -> HttpResponse:
+def manage(request: OrganizationRequest) -> HttpResponse:
     return render(request, "teams/manage.html", _manage_context(request))
 
 
 @require_POST
 @organization_view(Capability.INVITE_MEMBER)
-def invitation_create(request: HttpRequest) -> HttpResponse:
+def invitation_create(request: OrganizationRequest) -> HttpResponse:
     organization = request.organization
     form = InvitationForm(request.POST, organization=organization)
     if form.is_valid():
@@ -123,7 +133,7 @@ def invitation_create(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=UNPROCESSABLE)
 
 
-def _members_response(request: HttpRequest, error: str | None = None) -> HttpResponse:
+def _members_response(request: OrganizationRequest, error: str | None = None) -> HttpResponse:
     if error:
         messages.error(request, error)
     if request.htmx:
@@ -140,7 +150,7 @@ def _members_response(request: HttpRequest, error: str | None = None) -> HttpRes
 @require_POST
 @organization_view(Capability.MANAGE_MEMBERS)
 @recent_password_required
-def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+def member_role(request: OrganizationRequest, pk: int) -> HttpResponse:
     membership = selectors.membership_get(organization=request.organization, pk=pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -164,7 +174,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @organization_view(Capability.MANAGE_MEMBERS)
 @recent_password_required
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def member_remove(request: OrganizationRequest, pk: int) -> HttpResponse:
     membership = selectors.membership_get(organization=request.organization, pk=pk)
     try:
         services.member_remove(membership=membership, actor=request.user)
@@ -180,12 +190,12 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return _members_response(request)
 
 
-def _leave(request: HttpRequest, url_name: str, **kwargs) -> HttpResponse:
+def _leave(request: OrganizationRequest, url_name: str, **kwargs) -> HttpResponse:
     url = reverse(url_name, kwargs=kwargs)
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
-def _invitations_response(request: HttpRequest, error: str | None = None) -> HttpResponse:
+def _invitations_response(request: OrganizationRequest, error: str | None = None) -> HttpResponse:
     if error:
         messages.error(request, error)
     if request.htmx:
@@ -200,7 +210,7 @@ def _invitations_response(request: HttpRequest, error: str | None = None) -> Htt
 
 @require_POST
 @organization_view(Capability.INVITE_MEMBER)
-def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_resend(request: OrganizationRequest, pk: int) -> HttpResponse:
     invitation = selectors.invitation_get(organization=request.organization, pk=pk)
     try:
         services.invitation_resend(invitation=invitation, actor=request.user)
@@ -212,7 +222,7 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @organization_view(Capability.INVITE_MEMBER)
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: OrganizationRequest, pk: int) -> HttpResponse:
     invitation = selectors.invitation_get(organization=request.organization, pk=pk)
     try:
         services.invitation_revoke(invitation=invitation, actor=request.user)
@@ -229,7 +239,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @organization_view()
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: OrganizationRequest) -> HttpResponse:
     organization = request.organization
     form = TeamCreateForm(request.POST or None)
     if request.method == "POST":
@@ -256,7 +266,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @organization_view()
-def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def team_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
     organization = request.organization
     team = selectors.team_get(organization=organization, pk=pk)
     initial = {

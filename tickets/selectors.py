@@ -1,19 +1,20 @@
-"""Reads of tickets. Every function takes ``organization=``; advisors see their teams only."""
+"""Reads of tickets. Every function takes ``organization=``; a member who does not see every
+team's tickets (teams.roles.sees_every_teams_tickets) sees those of their own teams only."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from teams.access import sees_every_teams_tickets, sees_payments_of
 from teams.models import Membership, Organization, Team
-from teams.roles import Role, sees_payments_of
 from tickets.models import Customer, TeamNumber, Ticket, TimelineEntry
 
 
 def visible_teams(*, membership: Membership) -> QuerySet[Team]:
-    """Admins and managers see every team's tickets; advisors those of their teams."""
+    """Every team, for a member who sees every team's tickets; otherwise their own teams."""
     teams = Team.objects.filter(organization_id=membership.organization_id)
-    if membership.role == Role.ADVISOR:
+    if not sees_every_teams_tickets(membership):
         teams = teams.filter(members=membership)
     return teams.order_by("name")
 
@@ -22,7 +23,7 @@ def ticket_list(
     *, organization: Organization, membership: Membership, status: str = "open", limit: int = 100
 ) -> QuerySet[Ticket]:
     tickets = Ticket.objects.filter(organization=organization, status=status)
-    if membership.role == Role.ADVISOR:
+    if not sees_every_teams_tickets(membership):
         tickets = tickets.filter(team__members=membership)
     return tickets.select_related("customer", "team", "advisor__user").order_by(
         "-last_activity_at"
@@ -33,7 +34,7 @@ def ticket_get(*, organization: Organization, membership: Membership, pk: int) -
     tickets = Ticket.objects.filter(organization=organization).select_related(
         "customer__opt_out_message", "team", "advisor__user", "organization"
     )
-    if membership.role == Role.ADVISOR:
+    if not sees_every_teams_tickets(membership):
         tickets = tickets.filter(team__members=membership)
     return get_object_or_404(tickets, pk=pk)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from teams.access import organization_view
+from teams.access import OrganizationRequest, organization_view
 from tickets import selectors, services
 from tickets.forms import MessageForm, NewTicketForm
 from tickets.models import Ticket
@@ -19,7 +19,7 @@ UNPROCESSABLE = 422
 
 @require_safe
 @organization_view()
-def ticket_list(request: HttpRequest) -> HttpResponse:
+def ticket_list(request: OrganizationRequest) -> HttpResponse:
     status = request.GET.get("status", Ticket.Status.OPEN)
     if status not in Ticket.Status.values:
         status = Ticket.Status.OPEN
@@ -31,7 +31,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @organization_view()
-def ticket_new(request: HttpRequest) -> HttpResponse:
+def ticket_new(request: OrganizationRequest) -> HttpResponse:
     teams = selectors.visible_teams(membership=request.membership)
     form = NewTicketForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
@@ -59,7 +59,9 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/ticket_new.html", {"form": form}, status=status)
 
 
-def _detail_context(request: HttpRequest, ticket: Ticket, form: MessageForm | None = None) -> dict:
+def _detail_context(
+    request: OrganizationRequest, ticket: Ticket, form: MessageForm | None = None
+) -> dict:
     return {
         "ticket": ticket,
         "entries": selectors.timeline(ticket=ticket, membership=request.membership),
@@ -69,7 +71,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, form: MessageForm | No
 
 @require_safe
 @organization_view()
-def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get(
         organization=request.organization, membership=request.membership, pk=pk
     )
@@ -81,7 +83,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @organization_view()
-def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_message(request: OrganizationRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get(
         organization=request.organization, membership=request.membership, pk=pk
     )
@@ -109,7 +111,7 @@ def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @organization_view()
-def ticket_close(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_close(request: OrganizationRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get(
         organization=request.organization, membership=request.membership, pk=pk
     )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from teams.forms import MobilePhoneField
-from teams.models import Organization
+from teams.models import Membership, Organization
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ChecklistForm(forms.Form):
@@ -134,9 +139,9 @@ DESCRIPTOR_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 DESCRIPTOR_ALLOWED = DESCRIPTOR_LETTERS | frozenset("0123456789 " + DESCRIPTOR_PUNCTUATION)
 
 
-def statement_descriptor_errors(value: str) -> list[str]:
+def statement_descriptor_errors(value: str) -> list[StrOrPromise]:
     """Every rule of Stripe's that ``value`` breaks, in words; empty when Stripe would take it."""
-    errors: list[str] = []
+    errors: list[StrOrPromise] = []
     if len(value) < DESCRIPTOR_MIN:
         errors.append(
             _("Use at least %(n)s characters (this has %(count)s).")
@@ -201,22 +206,26 @@ class StatementDescriptorForm(forms.Form):
         return value.upper()
 
 
+class RecipientsField(forms.ModelMultipleChoiceField):
+    """Members to tick, each read as "Full Name · e-mail · Role"."""
+
+    def label_from_instance(self, obj: Membership) -> str:
+        return f"{obj.user.get_full_name()} · {obj.user.email} · {obj.get_role_display()}"
+
+
 class PayoutRecipientsForm(forms.Form):
     """Which members get an e-mail when a payout is paid or fails."""
 
-    recipients = forms.ModelMultipleChoiceField(
+    recipients = RecipientsField(
         label=_("Who receives payout e-mails"),
-        queryset=None,
+        queryset=Membership.objects.none(),  # the organization's, set in __init__
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["recipients"]
+        field = cast(RecipientsField, self.fields["recipients"])
         field.queryset = organization.memberships.select_related("user").order_by(
             "user__full_name", "user__email"
-        )
-        field.label_from_instance = lambda m: (
-            f"{m.user.get_full_name()} · {m.user.email} · {m.get_role_display()}"
         )

@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,7 +38,7 @@ from payments.money import format_money
 from payments.payouts import selectors as payouts_selectors
 from payments.requests import reminders as requests_reminders
 from payments.requests.forms import ReminderForm
-from teams.access import organization_view
+from teams.access import OrganizationRequest, organization_view
 from teams.roles import Capability
 
 CONFLICT = 409
@@ -100,13 +100,13 @@ def _schedule_initial(account: ConnectedAccount) -> dict[str, Any]:
     }
 
 
-def _back(request: HttpRequest, which: str) -> HttpResponse:
+def _back(request: OrganizationRequest, which: str) -> HttpResponse:
     url = reverse("payout_settings", kwargs={"org": request.organization.slug})
     return redirect(f"{url}#{ANCHORS[which]}")
 
 
 def _save_schedule(
-    request: HttpRequest, account: ConnectedAccount
+    request: OrganizationRequest, account: ConnectedAccount
 ) -> tuple[forms.Form, HttpResponse | None]:
     form = PayoutScheduleForm(request.POST)
     if form.is_valid():
@@ -143,7 +143,7 @@ def _save_schedule(
 
 
 def _save_descriptor(
-    request: HttpRequest, account: ConnectedAccount
+    request: OrganizationRequest, account: ConnectedAccount
 ) -> tuple[forms.Form, HttpResponse | None]:
     form = StatementDescriptorForm(request.POST)
     if form.is_valid():
@@ -164,7 +164,7 @@ def _save_descriptor(
 
 
 def _save_recipients(
-    request: HttpRequest, account: ConnectedAccount
+    request: OrganizationRequest, account: ConnectedAccount
 ) -> tuple[forms.Form, HttpResponse | None]:
     form = PayoutRecipientsForm(request.POST, organization=request.organization)
     if form.is_valid():
@@ -190,7 +190,7 @@ def _save_recipients(
 
 
 def _save_reminders(
-    request: HttpRequest, account: ConnectedAccount
+    request: OrganizationRequest, account: ConnectedAccount
 ) -> tuple[forms.Form, HttpResponse | None]:
     form = ReminderForm(request.POST)
     if form.is_valid():
@@ -211,7 +211,7 @@ def _save_reminders(
     return form, None
 
 
-Handler = Callable[[HttpRequest, ConnectedAccount], tuple[forms.Form, HttpResponse | None]]
+Handler = Callable[[OrganizationRequest, ConnectedAccount], tuple[forms.Form, HttpResponse | None]]
 
 
 HANDLERS: dict[str, Handler] = {
@@ -236,7 +236,7 @@ def _form_error(form: forms.Form, error: GatewayError | ValidationError) -> None
 @require_http_methods(["GET", "POST"])
 @organization_view(Capability.MANAGE_PAYOUT_SETTINGS)
 @recent_password_required
-def payout_settings(request: HttpRequest) -> HttpResponse:
+def payout_settings(request: OrganizationRequest) -> HttpResponse:
     organization = request.organization
     account = connect_selectors.connected_account(organization=organization)
     connected = account is not None and account.status == ConnectedAccount.Status.CONNECTED
@@ -263,7 +263,7 @@ def payout_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _render(
-    request: HttpRequest,
+    request: OrganizationRequest,
     account: ConnectedAccount | None,
     *,
     connected: bool,

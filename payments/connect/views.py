@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,18 +24,18 @@ from payments.gateway.requirements import (
 from payments.models import ConnectedAccount
 from teams import selectors as team_selectors
 from teams import services as team_services
-from teams.access import organization_view, require
+from teams.access import OrganizationRequest, organization_view, require
 from teams.forms import OrganizationForm
 from teams.roles import Capability
 
 
-def _admin_tab(request: HttpRequest) -> HttpResponse:
+def _admin_tab(request: OrganizationRequest) -> HttpResponse:
     return redirect(
         reverse("admin_tab", kwargs={"org": request.organization.slug}) + "#connections"
     )
 
 
-def _onboarding_redirect(request: HttpRequest, account: ConnectedAccount) -> HttpResponse:
+def _onboarding_redirect(request: OrganizationRequest, account: ConnectedAccount) -> HttpResponse:
     org = request.organization.slug
     try:
         url = connect_services.onboarding_link(
@@ -53,7 +53,7 @@ def _onboarding_redirect(request: HttpRequest, account: ConnectedAccount) -> Htt
 
 @require_POST
 @organization_view(Capability.CONNECT_PAYMENTS)
-def stripe_connect(request: HttpRequest) -> HttpResponse:
+def stripe_connect(request: OrganizationRequest) -> HttpResponse:
     """Connect (or continue connecting): create the Express account once, then onboarding."""
     try:
         account = connect_services.connected_account_start(
@@ -75,7 +75,7 @@ def stripe_connect(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @organization_view(Capability.CONNECT_PAYMENTS)
-def stripe_return(request: HttpRequest) -> HttpResponse:
+def stripe_return(request: OrganizationRequest) -> HttpResponse:
     """Stripe sends the admin back here; only the account itself says whether it is done."""
     account = connect_selectors.connected_account(organization=request.organization)
     if account is None:
@@ -102,7 +102,7 @@ def stripe_return(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @organization_view(Capability.CONNECT_PAYMENTS)
-def stripe_refresh(request: HttpRequest) -> HttpResponse:
+def stripe_refresh(request: OrganizationRequest) -> HttpResponse:
     """An onboarding link expired or was used already: make a fresh one and go."""
     account = connect_selectors.connected_account(organization=request.organization)
     if account is None or not account.stripe_account_id or account.deauthorized_at:
@@ -112,7 +112,7 @@ def stripe_refresh(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @organization_view(Capability.CONNECT_PAYMENTS)
-def stripe_dashboard(request: HttpRequest) -> HttpResponse:
+def stripe_dashboard(request: OrganizationRequest) -> HttpResponse:
     """Open the Stripe Express dashboard: a single-use login link, made on the click."""
     account = connect_selectors.connected_account(organization=request.organization)
     if account is None or not account.stripe_account_id or account.deauthorized_at:
@@ -130,7 +130,7 @@ def stripe_dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @organization_view(Capability.CONNECT_PAYMENTS)
-def stripe_checklist(request: HttpRequest) -> HttpResponse:
+def stripe_checklist(request: OrganizationRequest) -> HttpResponse:
     """F0: e-mail what Stripe will ask for to accounting, with an invitation as Manager."""
     form = ChecklistForm(request.POST, organization=request.organization)
     if form.is_valid():
@@ -154,7 +154,7 @@ def stripe_checklist(request: HttpRequest) -> HttpResponse:
 
 
 def _render_admin_tab(
-    request: HttpRequest,
+    request: OrganizationRequest,
     *,
     form: OrganizationForm | None = None,
     checklist_form: ChecklistForm | None = None,
@@ -177,7 +177,7 @@ def _render_admin_tab(
     return render(request, "payments/admin_tab.html", context, status=status)
 
 
-def _organization_form(request: HttpRequest, data=None) -> OrganizationForm:
+def _organization_form(request: OrganizationRequest, data=None) -> OrganizationForm:
     organization = request.organization
     return OrganizationForm(
         data,
@@ -191,7 +191,7 @@ def _organization_form(request: HttpRequest, data=None) -> OrganizationForm:
 
 @require_http_methods(["GET", "POST"])
 @organization_view(Capability.CONNECT_PAYMENTS)
-def admin_tab(request: HttpRequest) -> HttpResponse:
+def admin_tab(request: OrganizationRequest) -> HttpResponse:
     """Admin tab: Connections (Stripe), organization settings, recent changes."""
     if request.method == "POST":
         require(request, Capability.MANAGE_ORGANIZATION)

@@ -61,7 +61,7 @@ def header(zone: str) -> list[str]:
 
 
 # What a line reads, as values (no model instances: an export can be a million lines).
-FIELDS = (
+FIELDS: tuple[str, ...] = (
     "number",
     "description",
     "reference",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -12,6 +14,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from payments.badges import STATUS_BADGES
 from payments.ledger import selectors as ledger_selectors
 from payments.models import PaymentRequest
+
+
+def _pairs(field: forms.ChoiceField) -> Iterable[tuple[Any, Any]]:
+    """A select's (value, label) pairs: Django keeps a ChoiceField's choices as a list, and
+    this form's are flat (no groups)."""
+    return cast(Iterable[tuple[Any, Any]], field.choices)
 
 
 class PaymentFilterForm(forms.Form):
@@ -61,7 +69,7 @@ class PaymentFilterForm(forms.Form):
             current = str(self[name].value() or "")
             out[name] = [
                 (str(value), str(label), str(value) == current)
-                for value, label in self.fields[name].choices  # type: ignore[attr-defined]
+                for value, label in _pairs(cast(forms.ChoiceField, self.fields[name]))
             ]
         return out
 

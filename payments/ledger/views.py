@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -28,17 +28,18 @@ from payments.ledger import services as ledger_services
 from payments.ledger.forms import PaymentFilterForm
 from payments.models import PaymentRequest, display_number
 from payments.money import format_money
+from payments.refunds.services import may_refund
 from payments.scope import COLLECTED_STATUSES
 from payments.timeline import TIMELINE_LABELS
-from teams.access import organization_view, require
+from teams.access import OrganizationRequest, organization_view, payment_teams_seen
 from teams.models import Team
-from teams.roles import Capability, payment_teams_seen
+from teams.roles import Capability
 from tickets.models import TimelineEntry
 
 
-def _filter_form(request: HttpRequest) -> PaymentFilterForm:
-    organization = request.organization  # type: ignore[attr-defined]
-    membership = request.membership  # type: ignore[attr-defined]
+def _filter_form(request: OrganizationRequest) -> PaymentFilterForm:
+    organization = request.organization
+    membership = request.membership
     teams = Team.objects.filter(organization=organization).order_by("name")
     advisors = User.objects.filter(memberships__organization=organization)
     seen = payment_teams_seen(membership)
@@ -50,17 +51,17 @@ def _filter_form(request: HttpRequest) -> PaymentFilterForm:
 
 
 def _filtered_payments(
-    request: HttpRequest, filters: ledger_selectors.PaymentFilters
+    request: OrganizationRequest, filters: ledger_selectors.PaymentFilters
 ) -> QuerySet[PaymentRequest]:
-    organization = request.organization  # type: ignore[attr-defined]
+    organization = request.organization
     queryset = scope.payments_visible(
         organization=organization,
-        membership=request.membership,  # type: ignore[attr-defined]
+        membership=request.membership,
     )
     return ledger_selectors.payments_filter(queryset, organization=organization, filters=filters)
 
 
-def _filter_query(request: HttpRequest) -> str:
+def _filter_query(request: OrganizationRequest) -> str:
     params = request.GET.copy()
     params.pop("cursor", None)
     params.pop("part", None)
@@ -126,12 +127,12 @@ def _row(values: dict[str, Any], zone: ZoneInfo, detail_prefix: str) -> dict[str
 
 @require_safe
 @organization_view(Capability.VIEW_PAYMENTS)
-def payment_list(request: HttpRequest) -> HttpResponse:
+def payment_list(request: OrganizationRequest) -> HttpResponse:
     """F6: every payment of the member's teams, filtered, totalled, newest first, in pages.
 
     The table part refreshes itself every 10 s (htmx) with the same filters."""
-    organization = request.organization  # type: ignore[attr-defined]
-    membership = request.membership  # type: ignore[attr-defined]
+    organization = request.organization
+    membership = request.membership
     form = _filter_form(request)
     zone = str(organization.time_zone)
     filters = form.filters(zone)
@@ -158,16 +159,16 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         "filter_query": _filter_query(request),
     }
     template = "payments/payment_list.html"
-    if request.htmx and request.GET.get("part") == "table":  # type: ignore[attr-defined]
+    if request.htmx and request.GET.get("part") == "table":
         template += "#payment-table"
     return render(request, template, context)
 
 
 @require_safe
 @organization_view(Capability.VIEW_PAYMENTS)
-def payment_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+def payment_export(request: OrganizationRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The filtered set as CSV (streamed) or XLSX (written to a temporary file)."""
-    organization = request.organization  # type: ignore[attr-defined]
+    organization = request.organization
     zone = str(organization.time_zone)
     queryset = _filtered_payments(request, _filter_form(request).filters(zone))
     if fmt == "xlsx":
@@ -175,28 +176,30 @@ def payment_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHt
     return ledger_export.csv_response(queryset, zone=zone, organization=organization)
 
 
-def _payment_for(request: HttpRequest, pk: int) -> PaymentRequest:
-    queryset = scope.payments_scoped(
-        PaymentRequest.objects.select_related(
+def _payment_for(request: OrganizationRequest, pk: int, capability: Capability) -> PaymentRequest:
+    return scope.payment_for(
+        membership=request.membership,
+        pk=pk,
+        capability=capability,
+        queryset=PaymentRequest.objects.select_related(
             "ticket__customer", "team", "created_by", "posted_by", "payout"
         ),
-        membership=request.membership,  # type: ignore[attr-defined]
     )
-    return get_object_or_404(queryset, pk=pk)
 
 
 @require_safe
 @organization_view(Capability.VIEW_PAYMENTS)
-def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    payment = _payment_for(request, pk)
+def payment_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
+    payment = _payment_for(request, pk, Capability.VIEW_PAYMENTS)
     return _render_payment(request, payment)
 
 
 def _render_payment(
-    request: HttpRequest, payment: PaymentRequest, *, error: str = "", status: int = 200
+    request: OrganizationRequest, payment: PaymentRequest, *, error: str = "", status: int = 200
 ) -> HttpResponse:
 
-    organization = request.organization  # type: ignore[attr-defined]
+    organization = request.organization
+    membership = request.membership
     entries = list(
         TimelineEntry.objects.filter(
             ticket_id=payment.ticket_id,
@@ -215,6 +218,9 @@ def _render_payment(
         "timeline": timeline,
         "zone_name": str(organization.time_zone),
         "receipt_url": reverse("payment_public", kwargs={"token": payment.token}),
+        # What the viewer may do here, decided as the views that do it decide.
+        "may_post": scope.payment_allows(membership, payment, Capability.POST_TO_DBS),
+        "may_refund": may_refund(membership, payment),
         "post_error": error,
         "reference_value": request.POST.get("reference", payment.reference)
         if request.method == "POST"
@@ -224,11 +230,10 @@ def _render_payment(
 
 
 @require_POST
-@organization_view(Capability.VIEW_PAYMENTS)
-def payment_post(request: HttpRequest, pk: int) -> HttpResponse:
+@organization_view(Capability.POST_TO_DBS)
+def payment_post(request: OrganizationRequest, pk: int) -> HttpResponse:
     """Mark posted to the DBS, with its reference (audited)."""
-    payment = _payment_for(request, pk)
-    require(request, Capability.VIEW_PAYMENTS, payment.team)
+    payment = _payment_for(request, pk, Capability.POST_TO_DBS)
     try:
         ledger_services.payment_post_to_dbs(
             payment=payment, actor=request.user, reference=request.POST.get("reference", "")
@@ -238,19 +243,18 @@ def payment_post(request: HttpRequest, pk: int) -> HttpResponse:
             request, payment, error=error.messages[0], status=HTTPStatus.UNPROCESSABLE_ENTITY
         )
     messages.success(request, _("Marked posted to the DBS."))
-    return redirect("payment_detail", org=request.organization.slug, pk=payment.pk)  # type: ignore[attr-defined]
+    return redirect("payment_detail", org=request.organization.slug, pk=payment.pk)
 
 
 @require_POST
-@organization_view(Capability.VIEW_PAYMENTS)
-def payment_unpost(request: HttpRequest, pk: int) -> HttpResponse:
+@organization_view(Capability.POST_TO_DBS)
+def payment_unpost(request: OrganizationRequest, pk: int) -> HttpResponse:
     """Undo "posted to the DBS" (audited)."""
-    payment = _payment_for(request, pk)
-    require(request, Capability.VIEW_PAYMENTS, payment.team)
+    payment = _payment_for(request, pk, Capability.POST_TO_DBS)
     try:
         ledger_services.payment_unpost(payment=payment, actor=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
         messages.success(request, _("Posting to the DBS undone."))
-    return redirect("payment_detail", org=request.organization.slug, pk=payment.pk)  # type: ignore[attr-defined]
+    return redirect("payment_detail", org=request.organization.slug, pk=payment.pk)

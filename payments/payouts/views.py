@@ -5,24 +5,24 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from payments.gateway import GatewayError, gateway_message
 from payments.models import PaymentRequest, Payout, PayoutLine
 from payments.payouts import services as payouts_services
-from payments.scope import payments_scoped
-from teams.access import organization_view
-from teams.roles import Capability, payment_teams_seen
+from payments.scope import payments_scoped, payout_for
+from teams.access import OrganizationRequest, organization_view, payment_teams_seen
+from teams.roles import Capability
 
 PAGE = 50
 
 
 @require_safe
 @organization_view(Capability.VIEW_PAYMENTS)
-def payout_list(request: HttpRequest) -> HttpResponse:
+def payout_list(request: OrganizationRequest) -> HttpResponse:
     payouts = (
         Payout.objects.filter(organization=request.organization)
         .annotate(payment_count=Count("payments"))
@@ -46,8 +46,8 @@ def payout_list(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @organization_view(Capability.VIEW_PAYMENTS)
-def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    payout = get_object_or_404(Payout.objects.filter(organization=request.organization), pk=pk)
+def payout_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
+    payout = payout_for(membership=request.membership, pk=pk)
     lines = list(payout.lines.select_related("payment").order_by("created", "pk"))
     if lines:
         return _lines_page(request, payout, lines)
@@ -85,10 +85,12 @@ def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "payments/payout_detail.html", context)
 
 
-def _lines_page(request: HttpRequest, payout: Payout, lines: list[PayoutLine]) -> HttpResponse:
+def _lines_page(
+    request: OrganizationRequest, payout: Payout, lines: list[PayoutLine]
+) -> HttpResponse:
     """The payout as Stripe composed it: one row per balance transaction, the net adding up.
     Lines of payments of teams the member does not see are one "Other teams" row."""
-    seen = payment_teams_seen(request.membership)  # type: ignore[attr-defined]
+    seen = payment_teams_seen(request.membership)
     hidden = [
         line
         for line in lines
@@ -135,9 +137,9 @@ def _lines_page(request: HttpRequest, payout: Payout, lines: list[PayoutLine]) -
 
 @require_POST
 @organization_view(Capability.VIEW_PAYMENTS)
-def payout_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+def payout_refresh(request: OrganizationRequest, pk: int) -> HttpResponse:
     """Read the payout's balance transactions from Stripe again (replaces its lines)."""
-    payout = get_object_or_404(Payout.objects.filter(organization=request.organization), pk=pk)
+    payout = payout_for(membership=request.membership, pk=pk)
     try:
         lines = payouts_services.payout_refresh(payout=payout, actor=request.user)
     except GatewayError as exc:

@@ -28,8 +28,11 @@ from payments.audit import money_data, payment_request_data
 from payments.gateway import GatewayError, failure_text, get_gateway
 from payments.models import PaymentRequest, Refund
 from payments.money import format_money
+from payments.scope import payment_allows
 from payments.timeline import payment_request_timeline
 from teams.audit import AuditAction
+from teams.models import Membership
+from teams.roles import Capability
 from teams.services import audit_record
 
 LIVE_STATUSES = (Refund.Status.PENDING, Refund.Status.REQUIRES_ACTION, Refund.Status.SUCCEEDED)
@@ -56,6 +59,14 @@ def refund_unavailable(payment: PaymentRequest) -> str:
     if payment.status != PaymentRequest.Status.PAID or not payment.payment_intent_id:
         return "Only a paid payment can be refunded."
     return ""
+
+
+def may_refund(membership: Membership, payment: PaymentRequest) -> bool:
+    """Whether ``membership`` may refund ``payment`` now: the two refusals of the refund view
+    (``payment_allows`` with REFUND_PAYMENT, then ``refund_unavailable``) as one answer, so
+    the payment's page offers Refund exactly when the refund would be done."""
+    allowed = payment_allows(membership, payment, Capability.REFUND_PAYMENT)
+    return allowed and not refund_unavailable(payment)
 
 
 def refund_request(*, payment: PaymentRequest, actor: User) -> Refund:

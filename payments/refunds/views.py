@@ -11,8 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -23,8 +23,9 @@ from payments.gateway import GatewayError, gateway_message
 from payments.models import PaymentRequest
 from payments.money import format_money
 from payments.refunds import services as refunds_services
-from teams.access import organization_view
-from teams.roles import Capability, has_capability, sees_payments_of
+from payments.scope import payment_for
+from teams.access import OrganizationRequest, organization_view
+from teams.roles import Capability
 
 CARD_BRANDS = {
     "amex": "American Express",
@@ -51,35 +52,22 @@ def payment_page(payment: PaymentRequest) -> str:
         return reverse("ticket_detail", kwargs={"org": org, "pk": payment.ticket_id})
 
 
-def _payment_for(request: HttpRequest, pk: int) -> PaymentRequest:
-    """The organization's payment, if this member may refund it: 404 outside what they
-    see (another organization, a manager's other teams), 403 for those who only see it."""
-    membership = request.membership  # type: ignore[attr-defined]
-    payment = (
-        PaymentRequest.objects.select_related("organization", "team", "ticket")
-        .filter(organization_id=membership.organization_id, pk=pk)
-        .first()
-    )
-    if payment is None:
-        raise Http404("No such payment.")
-    if has_capability(membership, Capability.REFUND_PAYMENT, payment.team):
-        return payment
-    if has_capability(membership, Capability.VIEW_PAYMENTS):
-        raise Http404("No such payment.")  # a manager of other teams: not theirs to see
-    if sees_payments_of(membership, payment.team_id):
-        raise PermissionDenied  # an advisor of the team sees the payment on the ticket
-    raise Http404("No such payment.")
-
-
 @require_http_methods(["GET", "POST"])
 @organization_view()
-def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
-    payment = _payment_for(request, pk)
+def payment_refund(request: OrganizationRequest, pk: int) -> HttpResponse:
+    """404 outside what the member sees (another organization, a manager's other teams), 403
+    for those who only see it (an advisor of the team sees the payment on the ticket)."""
+    payment = payment_for(
+        membership=request.membership,
+        pk=pk,
+        capability=Capability.REFUND_PAYMENT,
+        queryset=PaymentRequest.objects.select_related("organization", "team", "ticket"),
+    )
     return _refund(request, payment)
 
 
 @recent_password_required
-def _refund(request: HttpRequest, payment: PaymentRequest) -> HttpResponse:
+def _refund(request: OrganizationRequest, payment: PaymentRequest) -> HttpResponse:
     if request.method == "POST":
         return _perform(request, payment)
     reason = refunds_services.refund_unavailable(payment)
@@ -91,12 +79,12 @@ def _refund(request: HttpRequest, payment: PaymentRequest) -> HttpResponse:
     )
 
 
-def _perform(request: HttpRequest, payment: PaymentRequest) -> HttpResponse:
+def _perform(request: OrganizationRequest, payment: PaymentRequest) -> HttpResponse:
     amount = format_money(payment.amount_cents, payment.currency)
     try:
         refund = refunds_services.refund_request(
             payment=payment,
-            actor=request.membership.user,  # type: ignore[attr-defined]
+            actor=request.membership.user,
         )
     except ValidationError as exc:
         messages.warning(request, " ".join(exc.messages))

@@ -37,8 +37,8 @@ from payments.models import ConnectedAccount, DailyReport, PaymentRequest, Payou
 from payments.money import format_money
 from payments.reports.export import export_filename, report_csv
 from payments.reports.tasks import daily_report_email_send
+from teams.access import payment_teams_seen
 from teams.models import Membership, Organization
-from teams.roles import payment_teams_seen
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,15 @@ payments-enabled team) sees it. Every time is shown in the organization's zone, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -24,42 +25,32 @@ from payments.models import DailyReport, StripeReportRun
 from payments.reports import export as reports_export
 from payments.reports import services as reports_services
 from payments.reports import stripe_runs as reports_stripe_runs
-from teams.access import organization_view
-from teams.roles import Capability, sees_every_teams_payments
+from teams.access import OrganizationRequest, organization_view, sees_every_teams_payments
+from teams.roles import Capability
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _report(request: HttpRequest, day: str) -> DailyReport:
+def _report(request: OrganizationRequest, day: str) -> DailyReport:
     try:
         parsed = date.fromisoformat(day)
     except ValueError as exc:
         raise Http404("No such day.") from exc
     report = get_object_or_404(
         DailyReport.objects.select_related("organization"),
-        organization=request.organization,  # type: ignore[attr-defined]
+        organization=request.organization,
         day=parsed,
     )
-    return reports_services.report_seen_by(report, request.membership)  # type: ignore[attr-defined]
-
-
-def _with_local_time(report: DailyReport) -> DailyReport:
-    report.generated_local = report.generated_at.astimezone(  # type: ignore[attr-defined]
-        ZoneInfo(report.time_zone)
-    )
-    return report
+    return reports_services.report_seen_by(report, request.membership)
 
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
-def report_list(request: HttpRequest) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]
-    items = [
-        _with_local_time(r)
-        for r in DailyReport.objects.filter(organization=organization)
-        .defer("rows")
-        .order_by("-day")[:400]
-    ]
+def report_list(request: OrganizationRequest) -> HttpResponse:
+    organization = request.organization
+    items = list(
+        DailyReport.objects.filter(organization=organization).defer("rows").order_by("-day")[:400]
+    )
     return render(
         request,
         "payments/reports.html",
@@ -73,8 +64,8 @@ def _short(iso: str) -> str:
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
-def report_detail(request: HttpRequest, day: str) -> HttpResponse:
-    report = _with_local_time(_report(request, day))
+def report_detail(request: OrganizationRequest, day: str) -> HttpResponse:
+    report = _report(request, day)
     rows = [
         {**row, "local_display": _short(row["time_local"]), "utc_display": _short(row["time_utc"])}
         for row in report.rows
@@ -88,7 +79,7 @@ def report_detail(request: HttpRequest, day: str) -> HttpResponse:
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
-def report_csv(request: HttpRequest, day: str) -> HttpResponse:
+def report_csv(request: OrganizationRequest, day: str) -> HttpResponse:
     report = _report(request, day)
     response = HttpResponse(
         reports_export.report_csv(report), content_type="text/csv; charset=utf-8"
@@ -101,7 +92,7 @@ def report_csv(request: HttpRequest, day: str) -> HttpResponse:
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
-def report_xlsx(request: HttpRequest, day: str) -> HttpResponse:
+def report_xlsx(request: OrganizationRequest, day: str) -> HttpResponse:
     report = _report(request, day)
     try:
         content = reports_export.report_xlsx(report)
@@ -128,33 +119,43 @@ class StripeReportForm(forms.Form):
     )
 
 
-def _whole_account(request: HttpRequest) -> None:
+def _whole_account(request: OrganizationRequest) -> None:
     """Stripe's reports cover the whole account, every team: only for those who see them all."""
-    if not sees_every_teams_payments(request.membership):  # type: ignore[attr-defined]
+    if not sees_every_teams_payments(request.membership):
         raise PermissionDenied(
             _("Stripe's reports cover every team's payments; ask an admin for them.")
         )
 
 
-def _stripe_runs(request: HttpRequest):
-    return StripeReportRun.objects.filter(
-        organization=request.organization  # type: ignore[attr-defined]
-    ).defer("content")
+def _stripe_runs(request: OrganizationRequest) -> QuerySet[StripeReportRun]:
+    return StripeReportRun.objects.filter(organization=request.organization).defer("content")
 
 
-def _with_labels(run: StripeReportRun) -> StripeReportRun:
+@dataclass(frozen=True)
+class StripeRunRow:
+    """One requested Stripe report as its row shows it: the period in the organization's days."""
+
+    run: StripeReportRun
+    type_label: str
+    first_day: date
+    last_day: date
+
+
+def _row(run: StripeReportRun) -> StripeRunRow:
     tz = organization_zone(run.organization)
-    run.type_label = reports_stripe_runs.REPORT_TYPES.get(run.report_type, run.report_type)  # type: ignore[attr-defined]
-    run.first_day = run.interval_start.astimezone(tz).date()  # type: ignore[attr-defined]
-    run.last_day = (run.interval_end.astimezone(tz) - timedelta(microseconds=1)).date()  # type: ignore[attr-defined]
-    return run
+    return StripeRunRow(
+        run=run,
+        type_label=str(reports_stripe_runs.REPORT_TYPES.get(run.report_type, run.report_type)),
+        first_day=run.interval_start.astimezone(tz).date(),
+        last_day=(run.interval_end.astimezone(tz) - timedelta(microseconds=1)).date(),
+    )
 
 
-def _stripe_reports_context(request: HttpRequest, form: StripeReportForm) -> dict:
-    if not sees_every_teams_payments(request.membership):  # type: ignore[attr-defined]
+def _stripe_reports_context(request: OrganizationRequest, form: StripeReportForm) -> dict:
+    if not sees_every_teams_payments(request.membership):
         return {"stripe_reports_hidden": True}
     runs = [
-        _with_labels(r)
+        _row(r)
         for r in _stripe_runs(request).select_related("organization").order_by("-created_at")[:50]
     ]
     return {"stripe_form": form, "stripe_runs": runs}
@@ -162,15 +163,15 @@ def _stripe_reports_context(request: HttpRequest, form: StripeReportForm) -> dic
 
 @require_POST
 @organization_view(Capability.VIEW_PAYMENTS)
-def stripe_report_create(request: HttpRequest) -> HttpResponse:
+def stripe_report_create(request: OrganizationRequest) -> HttpResponse:
     _whole_account(request)
     form = StripeReportForm(request.POST)
     if form.is_valid():
         try:
             with transaction.atomic():
                 reports_stripe_runs.stripe_report_request(
-                    organization=request.organization,  # type: ignore[attr-defined]
-                    actor=request.user,  # type: ignore[arg-type]
+                    organization=request.organization,
+                    actor=request.user,
                     report_type=form.cleaned_data["report_type"],
                     start=form.cleaned_data["start"],
                     end=form.cleaned_data["end"],
@@ -181,14 +182,13 @@ def stripe_report_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Stripe is preparing the report."))
             return redirect(
                 "report_list",
-                org=request.organization.slug,  # type: ignore[attr-defined]
+                org=request.organization.slug,
             )
-    items = [
-        _with_local_time(r)
-        for r in DailyReport.objects.filter(organization=request.organization)  # type: ignore[attr-defined]
+    items = list(
+        DailyReport.objects.filter(organization=request.organization)
         .defer("rows")
         .order_by("-day")[:400]
-    ]
+    )
     return render(
         request,
         "payments/reports.html",
@@ -199,20 +199,20 @@ def stripe_report_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
-def stripe_report_status(request: HttpRequest, pk: int) -> HttpResponse:
+def stripe_report_status(request: OrganizationRequest, pk: int) -> HttpResponse:
     """One run's row (htmx refreshes it every 3 s while Stripe prepares the file)."""
     _whole_account(request)
     run = get_object_or_404(_stripe_runs(request).select_related("organization"), pk=pk)
-    return render(request, "payments/stripe_report.html", {"run": _with_labels(run)})
+    return render(request, "payments/stripe_report.html", {"row": _row(run)})
 
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
-def stripe_report_download(request: HttpRequest, pk: int) -> HttpResponse:
+def stripe_report_download(request: OrganizationRequest, pk: int) -> HttpResponse:
     _whole_account(request)
     run = get_object_or_404(
         StripeReportRun.objects.filter(
-            organization=request.organization,  # type: ignore[attr-defined]
+            organization=request.organization,
             status=StripeReportRun.Status.SUCCEEDED,
         ),
         pk=pk,

@@ -22,9 +22,10 @@ from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest
 from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, format_money, platform_fee
 from payments.timeline import payment_request_timeline
+from teams.access import has_capability
 from teams.audit import AuditAction
 from teams.models import Membership
-from teams.roles import Capability, has_capability
+from teams.roles import Capability
 from teams.services import audit_record
 from tickets.models import Ticket
 

@@ -11,9 +11,9 @@ from http import HTTPStatus
 from typing import Any
 
 from django.contrib import messages as flash
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,10 +23,10 @@ from payments.money import format_money
 from payments.requests import checkout as requests_checkout
 from payments.requests import services as requests_services
 from payments.requests.forms import PaymentRequestForm
-from payments.scope import payments_scoped
-from teams.access import organization_view
+from payments.scope import payment_for, payments_scoped
+from teams.access import OrganizationRequest, organization_view
 from teams.models import Membership
-from teams.roles import Capability, has_capability
+from teams.roles import Capability
 from tickets.models import Ticket
 from tickets.selectors import ticket_get
 
@@ -60,7 +60,7 @@ def _rows(ticket: Ticket, membership: Membership) -> list[dict[str, Any]]:
 
 
 def _panel(
-    request: HttpRequest,
+    request: OrganizationRequest,
     ticket: Ticket,
     *,
     form: PaymentRequestForm | None = None,
@@ -69,8 +69,8 @@ def _panel(
     notice: str = "",
     part: str = "",
 ) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]
-    membership = request.membership  # type: ignore[attr-defined]
+    organization = request.organization
+    membership = request.membership
     reason = requests_services.payment_request_unavailable(ticket=ticket, membership=membership)
     zone = organization.time_zone
     context = {
@@ -90,20 +90,20 @@ def _panel(
     return render(request, template, context, status=status)
 
 
-def _ticket(request: HttpRequest, pk: int) -> Ticket:
+def _ticket(request: OrganizationRequest, pk: int) -> Ticket:
     return ticket_get(
-        organization=request.organization,  # type: ignore[attr-defined]
-        membership=request.membership,  # type: ignore[attr-defined]
+        organization=request.organization,
+        membership=request.membership,
         pk=pk,
     )
 
 
 @organization_view()
 @require_http_methods(["GET", "HEAD", "POST"])
-def ticket_payment_requests(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_payment_requests(request: OrganizationRequest, pk: int) -> HttpResponse:
     """GET: the panel (or just its list, ``?part=list``). POST: request a payment."""
     ticket = _ticket(request, pk)
-    organization = request.organization  # type: ignore[attr-defined]
+    organization = request.organization
     if request.method != "POST":
         part = request.GET.get("part", "")
         polling_container = request.headers.get("HX-Request") == "true" and part != "list"
@@ -114,7 +114,7 @@ def ticket_payment_requests(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         created = requests_services.payment_request_create(
             ticket=ticket,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             amount_cents=form.cleaned_data["amount"],
             description=form.cleaned_data["description"],
             reference=form.cleaned_data["reference"],
@@ -133,7 +133,7 @@ def ticket_payment_requests(request: HttpRequest, pk: int) -> HttpResponse:
     return _done(request, ticket, notice)
 
 
-def _done(request: HttpRequest, ticket: Ticket, notice: str) -> HttpResponse:
+def _done(request: OrganizationRequest, ticket: Ticket, notice: str) -> HttpResponse:
     """htmx swaps the panel in place; a plain form post goes back to the ticket page."""
     if request.headers.get("HX-Request") == "true":
         return _panel(request, ticket, notice=notice)
@@ -150,29 +150,24 @@ def _errors(exc: ValidationError) -> dict[str | None, list[str]]:
     return {None: [str(m) for m in exc.messages]}
 
 
-def _payment_request(request: HttpRequest, ticket: Ticket, pk: int) -> PaymentRequest:
-    return get_object_or_404(
-        payments_scoped(
-            PaymentRequest.objects.filter(ticket=ticket),
-            membership=request.membership,  # type: ignore[attr-defined]
-        ),
+def _payment_request(request: OrganizationRequest, ticket: Ticket, pk: int) -> PaymentRequest:
+    """The ticket's request ``pk`` for cancel or resend: 404 when the member does not see it,
+    403 when they may not send requests for its team."""
+    return payment_for(
+        membership=request.membership,
         pk=pk,
+        capability=Capability.SEND_PAYMENT_REQUEST,
+        queryset=PaymentRequest.objects.filter(ticket=ticket).select_related("team"),
     )
-
-
-def _may_act(request: HttpRequest, ticket: Ticket) -> None:
-    if not has_capability(request.membership, Capability.SEND_PAYMENT_REQUEST, ticket.team):  # type: ignore[attr-defined]
-        raise PermissionDenied
 
 
 @organization_view()
 @require_POST
-def payment_request_cancel(request: HttpRequest, ticket_pk: int, pk: int) -> HttpResponse:
+def payment_request_cancel(request: OrganizationRequest, ticket_pk: int, pk: int) -> HttpResponse:
     ticket = _ticket(request, ticket_pk)
     payment = _payment_request(request, ticket, pk)
-    _may_act(request, ticket)
     try:
-        requests_checkout.payment_request_cancel(payment_request=payment, actor=request.user)  # type: ignore[arg-type]
+        requests_checkout.payment_request_cancel(payment_request=payment, actor=request.user)
     except ValidationError as exc:
         return _panel(
             request, ticket, error=" ".join(exc.messages), status=HTTPStatus.UNPROCESSABLE_ENTITY
@@ -186,12 +181,11 @@ def payment_request_cancel(request: HttpRequest, ticket_pk: int, pk: int) -> Htt
 
 @organization_view()
 @require_POST
-def payment_request_resend(request: HttpRequest, ticket_pk: int, pk: int) -> HttpResponse:
+def payment_request_resend(request: OrganizationRequest, ticket_pk: int, pk: int) -> HttpResponse:
     ticket = _ticket(request, ticket_pk)
     payment = _payment_request(request, ticket, pk)
-    _may_act(request, ticket)
     try:
-        requests_services.payment_request_resend(payment_request=payment, actor=request.user)  # type: ignore[arg-type]
+        requests_services.payment_request_resend(payment_request=payment, actor=request.user)
     except ValidationError as exc:
         return _panel(
             request, ticket, error=" ".join(exc.messages), status=HTTPStatus.UNPROCESSABLE_ENTITY

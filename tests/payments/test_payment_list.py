@@ -15,7 +15,7 @@ from payments.models import PaymentRequest
 from payments.requests import services as requests_services
 from teams.audit import AuditAction, describe
 from teams.models import AuditLog
-from teams.roles import Role
+from teams.roles import ROLE_CAPABILITIES, Capability, Role
 from tests.factories import MembershipFactory, TeamFactory
 from tests.payments.payments_tab import payment_row
 from tickets.models import TimelineEntry
@@ -512,6 +512,70 @@ def test_manager_of_other_team_cannot_post(client, organization, paid_request):
     other.members.add(manager)
     client.force_login(manager.user)
     assert client.post(f"{URL}{paid_request.pk}/post/", {"reference": "X"}).status_code == 404
+
+
+def test_manager_of_other_team_cannot_undo_a_posting(client, organization, paid_request):
+    ledger_services.payment_post_to_dbs(
+        payment=paid_request, actor=paid_request.created_by, reference="DBS-1"
+    )
+    other = TeamFactory(organization=organization, name="Parts Desk", payments_enabled=True)
+    manager = MembershipFactory(organization=organization, role=Role.MANAGER)
+    other.members.add(manager)
+    client.force_login(manager.user)
+    assert client.post(f"{URL}{paid_request.pk}/unpost/").status_code == 404
+    paid_request.refresh_from_db()
+    assert paid_request.posted_reference == "DBS-1"
+
+
+def test_posting_follows_its_own_capability(monkeypatch, client, manager_membership, paid_request):
+    """A member who sees the payment but does not hold POST_TO_DBS: no form, and 403."""
+    monkeypatch.setitem(
+        ROLE_CAPABILITIES,
+        Role.MANAGER,
+        ROLE_CAPABILITIES[Role.MANAGER] - {Capability.POST_TO_DBS},
+    )
+    client.force_login(manager_membership.user)
+    url = f"{URL}{paid_request.pk}/"
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.context["may_post"] is False
+    assert "/post/" not in page.content.decode()
+    assert client.post(url + "post/", {"reference": "DBS-1"}).status_code == 403
+
+    ledger_services.payment_post_to_dbs(
+        payment=paid_request, actor=paid_request.created_by, reference="DBS-1"
+    )
+    assert "/unpost/" not in client.get(url).content.decode()
+    assert client.post(url + "unpost/").status_code == 403
+    paid_request.refresh_from_db()
+    assert paid_request.posted_reference == "DBS-1"
+
+
+def test_the_payment_page_offers_posting_to_those_who_may_post(manager_client, paid_request):
+    page = manager_client.get(f"{URL}{paid_request.pk}/")
+    assert page.context["may_post"] is True
+    assert f"/payments/{paid_request.pk}/post/" in page.content.decode()
+
+
+def test_the_refund_button_is_the_refund_views_rule(
+    monkeypatch, client, manager_membership, paid_request
+):
+    client.force_login(manager_membership.user)
+    url = f"{URL}{paid_request.pk}/"
+    page = client.get(url)
+    assert page.context["may_refund"] is True
+    assert 'id="refund-button"' in page.content.decode()
+
+    monkeypatch.setitem(
+        ROLE_CAPABILITIES,
+        Role.MANAGER,
+        ROLE_CAPABILITIES[Role.MANAGER] - {Capability.REFUND_PAYMENT},
+    )
+    page = client.get(url)
+    assert page.context["may_refund"] is False
+    assert 'id="refund-button"' not in page.content.decode()
+    assert client.get(url + "refund/").status_code == 403
 
 
 def test_same_number_of_queries_for_10_and_1000_payments(client, manager_membership, ticket):

@@ -448,7 +448,12 @@ def test_anonymous_goes_to_sign_in(client, paid):
 
 
 def slot(payment, caps=frozenset({Capability.REFUND_PAYMENT})) -> str:
-    return render_to_string("payments/_refund_slot.html", {"payment": payment, "caps": caps})
+    may_refund = Capability.REFUND_PAYMENT in caps and not refunds_services.refund_unavailable(
+        payment
+    )
+    return render_to_string(
+        "payments/_refund_slot.html", {"payment": payment, "may_refund": may_refund}
+    )
 
 
 def test_the_slot_offers_refund_then_shows_progress(paid, requested):

@@ -168,3 +168,32 @@ def test_stripes_account_wide_reports_are_not_for_a_manager_of_some_teams(
     assert created.status_code == 403 and StripeReportRun.objects.count() == 1
     page = manager_client.get(_url("report_list")).content.decode()
     assert 'id="stripe-reports-hidden"' in page and 'id="stripe-reports"' not in page
+
+
+# One rule for acting on a payment (payments.scope.payment_for) ---------------------------
+
+
+def test_payment_for_answers_404_outside_the_scope_and_403_without_the_capability(
+    manager_membership, advisor_membership, admin_membership, outsider_membership, ours, theirs
+):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from payments.scope import payment_allows, payment_for
+    from teams.roles import Capability
+
+    refund = Capability.REFUND_PAYMENT
+    assert payment_for(membership=manager_membership, pk=ours.pk, capability=refund) == ours
+    assert payment_for(membership=admin_membership, pk=theirs.pk, capability=refund) == theirs
+    for membership, pk in (
+        (manager_membership, theirs.pk),  # another team's
+        (outsider_membership, ours.pk),  # another organization's
+        (advisor_membership, theirs.pk),
+    ):
+        with pytest.raises(Http404):
+            payment_for(membership=membership, pk=pk, capability=refund)
+        assert not payment_allows(membership, PaymentRequest.objects.get(pk=pk), refund)
+    with pytest.raises(PermissionDenied):  # the advisor sees it on the ticket, may not refund
+        payment_for(membership=advisor_membership, pk=ours.pk, capability=refund)
+    assert not payment_allows(advisor_membership, ours, refund)
+    assert payment_allows(manager_membership, ours, refund)

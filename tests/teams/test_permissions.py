@@ -2,8 +2,9 @@
 
 import pytest
 
+from teams.access import capabilities_of, has_capability, sees_every_teams_tickets
 from teams.models import AuditLog, Membership, Team
-from teams.roles import Capability, Role, capabilities_of, has_capability
+from teams.roles import ROLE_CAPABILITIES, TEAM_SCOPED, Capability, Role
 from tests.factories import MembershipFactory, TeamFactory
 
 
@@ -90,6 +91,46 @@ def test_team_settings_page_shows_edit_form_to_admin_only(
     assert page.status_code == 200
     assert b'id="edit-team"' not in page.content
     assert b"Only admins can change team settings." in page.content
+
+
+# The role table ---------------------------------------------------------------------------
+
+
+def test_role_capability_table():
+    """What each role may do at all (managers and advisors only through their teams)."""
+    expected = {
+        Role.ADMIN: frozenset(Capability),
+        Role.MANAGER: {
+            Capability.VIEW_PAYMENTS,
+            Capability.REFUND_PAYMENT,
+            Capability.POST_TO_DBS,
+            Capability.SEND_PAYMENT_REQUEST,
+            Capability.VIEW_EVERY_TEAMS_TICKETS,
+        },
+        Role.ADVISOR: {Capability.SEND_PAYMENT_REQUEST},
+    }
+    table = dict(ROLE_CAPABILITIES)
+    assert table == expected
+    assert Capability.POST_TO_DBS in TEAM_SCOPED
+    assert Capability.VIEW_EVERY_TEAMS_TICKETS not in TEAM_SCOPED
+
+
+def test_posting_to_the_dbs_is_held_like_viewing_payments(
+    organization, manager_membership, advisor_membership, service_team, parts_team
+):
+    manager = fresh(manager_membership)
+    other_payments_team = TeamFactory(organization=organization, payments_enabled=True)
+    assert has_capability(manager, Capability.POST_TO_DBS, service_team)
+    assert not has_capability(manager, Capability.POST_TO_DBS, other_payments_team)
+    assert not has_capability(manager, Capability.POST_TO_DBS, parts_team)
+    assert not has_capability(fresh(advisor_membership), Capability.POST_TO_DBS)
+    assert not has_capability(fresh(advisor_membership), Capability.POST_TO_DBS, service_team)
+
+
+def test_who_sees_every_teams_tickets(admin_membership, manager_membership, advisor_membership):
+    assert sees_every_teams_tickets(admin_membership)
+    assert sees_every_teams_tickets(manager_membership)
+    assert not sees_every_teams_tickets(advisor_membership)
 
 
 # has_capability ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts import sms
 from accounts.models import SmsMessage
+from teams.roles import ROLE_CAPABILITIES, Capability, Role
 from tests.factories import MembershipFactory, TeamFactory
 from tickets import services
 from tickets.models import Customer, Ticket, TimelineEntry
@@ -53,6 +54,20 @@ def test_manager_and_admin_see_every_ticket(
     page = manager_client.get(url(organization)).content.decode()
     assert "Casey Driver" in page and "Pat Parts" in page
     assert manager_client.get(url(organization, f"{parts_ticket.pk}/")).status_code == 200
+
+
+def test_seeing_every_teams_tickets_is_a_capability(
+    monkeypatch, advisor_client, organization, service_ticket, parts_ticket
+):
+    """The rule is the role's capabilities, not its name: give it to advisors, they see all."""
+    monkeypatch.setitem(
+        ROLE_CAPABILITIES,
+        Role.ADVISOR,
+        ROLE_CAPABILITIES[Role.ADVISOR] | {Capability.VIEW_EVERY_TEAMS_TICKETS},
+    )
+    page = advisor_client.get(url(organization)).content.decode()
+    assert "Casey Driver" in page and "Pat Parts" in page
+    assert advisor_client.get(url(organization, f"{parts_ticket.pk}/")).status_code == 200
 
 
 def test_tickets_of_another_organization_are_not_found(
