@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -211,26 +214,28 @@ def _invitations_response(request: OrganizationRequest, error: str | None = None
 @require_POST
 @organization_view(Capability.INVITE_MEMBER)
 def invitation_resend(request: OrganizationRequest, pk: int) -> HttpResponse:
-    invitation = selectors.invitation_get(organization=request.organization, pk=pk)
-    try:
-        services.invitation_resend(invitation=invitation, actor=request.user)
-    except ValidationError as error:
-        return _invitations_response(request, error.messages[0])
-    messages.success(request, _("A new link was sent to %(email)s.") % {"email": invitation.email})
-    return _invitations_response(request)
+    return _invitation_act(
+        request, pk, services.invitation_resend, _("A new link was sent to %(email)s.")
+    )
 
 
 @require_POST
 @organization_view(Capability.INVITE_MEMBER)
 def invitation_revoke(request: OrganizationRequest, pk: int) -> HttpResponse:
+    return _invitation_act(
+        request, pk, services.invitation_revoke, _("The invitation of %(email)s was revoked.")
+    )
+
+
+def _invitation_act(
+    request: OrganizationRequest, pk: int, service: Callable[..., Any], done: str
+) -> HttpResponse:
     invitation = selectors.invitation_get(organization=request.organization, pk=pk)
     try:
-        services.invitation_revoke(invitation=invitation, actor=request.user)
+        service(invitation=invitation, actor=request.user)
     except ValidationError as error:
         return _invitations_response(request, error.messages[0])
-    messages.success(
-        request, _("The invitation of %(email)s was revoked.") % {"email": invitation.email}
-    )
+    messages.success(request, done % {"email": invitation.email})
     return _invitations_response(request)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -189,6 +189,24 @@ def _filename(organization: Organization, ext: str) -> str:
     return f"payments-{organization.slug}-{stamp}.{ext}"
 
 
+def _lines(
+    queryset: QuerySet[PaymentRequest], zone: str, *, as_text: bool, fmt: Callable[[Any], Any]
+) -> Iterator[list[Any]]:
+    """Each payment's cells (amounts in cents), then the totals line: what both files hold."""
+    totals = dict.fromkeys(AMOUNT_KEYS, 0)
+    count = 0
+    for row, amounts, times in _rows(queryset, zone, as_text=as_text):
+        count += 1
+        for key in AMOUNT_KEYS:
+            totals[key] += amounts[key]
+        yield _cells(row, amounts, times, fmt)
+    total_row: list[Any] = [None] * len(header(zone))
+    total_row[0] = f"Total ({count} payments)"
+    for index, key in zip(AMOUNT_COLUMNS, AMOUNT_KEYS, strict=True):
+        total_row[index] = totals[key]
+    yield total_row
+
+
 def csv_lines(queryset: QuerySet[PaymentRequest], *, zone: str) -> Iterator[str]:
     """The CSV text in pieces of CHUNK lines (one write to the socket each, not one a line)."""
     buffer = io.StringIO()
@@ -205,23 +223,12 @@ def csv_lines(queryset: QuerySet[PaymentRequest], *, zone: str) -> Iterator[str]
 
     writer.writerow(header(zone))
     yield flush()  # the first bytes at once, before the query's first rows arrive
-    totals = dict.fromkeys(AMOUNT_KEYS, 0)
-    count = 0
-    for row, amounts, times in _rows(queryset, zone, as_text=True):
-        count += 1
-        for key in AMOUNT_KEYS:
-            totals[key] += amounts[key]
-        cells = _cells(row, amounts, times, fmt)
+    for count, cells in enumerate(_lines(queryset, zone, as_text=True, fmt=fmt), start=1):
         for index in AMOUNT_COLUMNS:
             cells[index] = decimal_string(cells[index])
         writer.writerow(cells)
         if count % CHUNK == 0:
             yield flush()
-    total_row: list[Any] = [""] * len(header(zone))
-    total_row[0] = f"Total ({count} payments)"
-    for index, key in zip(AMOUNT_COLUMNS, AMOUNT_KEYS, strict=True):
-        total_row[index] = decimal_string(totals[key])
-    writer.writerow(total_row)
     yield flush()
 
 
@@ -252,26 +259,15 @@ def xlsx_response(
         return xlsx_cell(sheet, Decimal(cents).scaleb(-2), "#,##0.00")
 
     sheet.append(header(zone))
-    totals = dict.fromkeys(AMOUNT_KEYS, 0)
-    count = 0
-    for row, amounts, times in _rows(queryset, zone, as_text=False):
-        count += 1
-        for key in AMOUNT_KEYS:
-            totals[key] += amounts[key]
-        cells = _cells(row, amounts, times, fmt)
+    for cells in _lines(queryset, zone, as_text=False, fmt=fmt):
         for index, value in enumerate(cells):
             if index in AMOUNT_COLUMNS:
                 cells[index] = money(value)
             elif index in TIME_INDEXES:
                 cells[index] = xlsx_cell(sheet, value, "yyyy-mm-dd hh:mm:ss")
-            else:
+            elif value is not None:
                 cells[index] = xlsx_cell(sheet, value)
         sheet.append(cells)
-    total_row: list[Any] = [None] * len(header(zone))
-    total_row[0] = f"Total ({count} payments)"
-    for index, key in zip(AMOUNT_COLUMNS, AMOUNT_KEYS, strict=True):
-        total_row[index] = money(totals[key])
-    sheet.append(total_row)
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
     workbook.save(handle)
     handle.seek(0)

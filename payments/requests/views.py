@@ -7,6 +7,7 @@ never replaced; inside, only the list of requests polls itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -164,34 +165,42 @@ def _payment_request(request: OrganizationRequest, ticket: Ticket, pk: int) -> P
 @organization_view()
 @require_POST
 def payment_request_cancel(request: OrganizationRequest, ticket_pk: int, pk: int) -> HttpResponse:
-    ticket = _ticket(request, ticket_pk)
-    payment = _payment_request(request, ticket, pk)
-    try:
-        requests_checkout.payment_request_cancel(payment_request=payment, actor=request.user)
-    except ValidationError as exc:
-        return _panel(
-            request, ticket, error=" ".join(exc.messages), status=HTTPStatus.UNPROCESSABLE_ENTITY
-        )
-    return _done(
+    return _act(
         request,
-        ticket,
-        _("%(number)s cancelled: the link now says so.") % {"number": payment.display_number},
+        ticket_pk,
+        pk,
+        requests_checkout.payment_request_cancel,
+        _("%(number)s cancelled: the link now says so."),
     )
 
 
 @organization_view()
 @require_POST
 def payment_request_resend(request: OrganizationRequest, ticket_pk: int, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        ticket_pk,
+        pk,
+        requests_services.payment_request_resend,
+        _("%(number)s texted again (same link)."),
+    )
+
+
+def _act(
+    request: OrganizationRequest,
+    ticket_pk: int,
+    pk: int,
+    service: Callable[..., PaymentRequest],
+    done: str,
+) -> HttpResponse:
+    """Do ``service`` to the ticket's request ``pk``: the panel again with the reason when it
+    refuses (422), else the panel saying ``done``."""
     ticket = _ticket(request, ticket_pk)
     payment = _payment_request(request, ticket, pk)
     try:
-        requests_services.payment_request_resend(payment_request=payment, actor=request.user)
+        service(payment_request=payment, actor=request.user)
     except ValidationError as exc:
         return _panel(
             request, ticket, error=" ".join(exc.messages), status=HTTPStatus.UNPROCESSABLE_ENTITY
         )
-    return _done(
-        request,
-        ticket,
-        _("%(number)s texted again (same link).") % {"number": payment.display_number},
-    )
+    return _done(request, ticket, done % {"number": payment.display_number})

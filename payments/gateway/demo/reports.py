@@ -17,11 +17,12 @@ from payments.gateway.demo.base import DemoBase
 from payments.models import ConnectedAccount, DemoStripeAccount, PaymentRequest, Payout, Refund
 from payments.money import decimal_string
 
-BALANCE_COLUMNS = [
+# Stripe's itemized report columns: the balance change report's, and the payout
+# reconciliation's, which name the payout first and leave out when the money is available.
+_TRANSACTION_COLUMNS = [
     "balance_transaction_id",
     "created_utc",
     "created",
-    "available_on_utc",
     "currency",
     "gross",
     "fee",
@@ -32,23 +33,11 @@ BALANCE_COLUMNS = [
     "payment_intent_id",
     "charge_id",
 ]
-
-
+BALANCE_COLUMNS = [*_TRANSACTION_COLUMNS[:3], "available_on_utc", *_TRANSACTION_COLUMNS[3:]]
 PAYOUT_COLUMNS = [
     "automatic_payout_id",
     "automatic_payout_effective_at_utc",
-    "balance_transaction_id",
-    "created_utc",
-    "created",
-    "currency",
-    "gross",
-    "fee",
-    "net",
-    "reporting_category",
-    "source_id",
-    "description",
-    "payment_intent_id",
-    "charge_id",
+    *_TRANSACTION_COLUMNS,
 ]
 
 
