@@ -26,17 +26,21 @@ from teams.roles import INVITABLE_ROLES, Role
 
 
 def audit_record(
-    *,
-    organization: Organization,
-    actor: User | None,
     action: AuditAction,
     target: Any = None,
+    *,
+    actor: User | None,
     data: dict[str, Any] | None = None,
+    organization: Organization | None = None,
 ) -> AuditLog:
-    """Write one audit entry. ``action`` is a member of ``AuditAction``, never a bare string;
-    ``data`` holds what its sentence needs (``teams.audit.SENTENCES``)."""
+    """Write one audit entry of ``target`` (an object of an organization, or the organization
+    itself), in its organization unless ``organization`` is given. ``action`` is a member of
+    ``AuditAction``, never a bare string; ``data`` holds what its sentence needs
+    (``teams.audit.SENTENCES``)."""
     if not isinstance(action, AuditAction):
         raise TypeError(f"audit_record takes an AuditAction, not {action!r}")
+    if organization is None:
+        organization = target if isinstance(target, Organization) else target.organization
     return AuditLog.objects.create(
         organization=organization,
         actor=actor,
@@ -67,18 +71,17 @@ def organization_create(*, actor: User, name: str, country: str, time_zone: str)
     )
     membership = Membership.objects.create(user=actor, organization=organization, role=Role.ADMIN)
     audit_record(
-        organization=organization,
+        AuditAction.ORGANIZATION_CREATED,
+        organization,
         actor=actor,
-        action=AuditAction.ORGANIZATION_CREATED,
-        target=organization,
         data={"name": organization.name, "country": country},
     )
     audit_record(
-        organization=organization,
+        AuditAction.MEMBERSHIP_CREATED,
+        membership,
         actor=actor,
-        action=AuditAction.MEMBERSHIP_CREATED,
-        target=membership,
         data={"email": actor.email, "role": Role.ADMIN},
+        organization=organization,
     )
     return organization
 
@@ -97,13 +100,7 @@ def organization_update(
     after = {"name": name, "country": country, "time_zone": str(time_zone)}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
-        audit_record(
-            organization=organization,
-            actor=actor,
-            action=AuditAction.ORGANIZATION_UPDATED,
-            target=organization,
-            data=changes,
-        )
+        audit_record(AuditAction.ORGANIZATION_UPDATED, organization, actor=actor, data=changes)
     return organization
 
 
@@ -136,10 +133,9 @@ def member_change_role(*, membership: Membership, actor: User, role: str) -> Mem
     membership.role = role
     membership.save(update_fields=["role"])
     audit_record(
-        organization=membership.organization,
+        AuditAction.MEMBERSHIP_ROLE_CHANGED,
+        membership,
         actor=actor,
-        action=AuditAction.MEMBERSHIP_ROLE_CHANGED,
-        target=membership,
         data={"email": membership.user.email, "from": old, "to": role},
     )
     return membership
@@ -154,10 +150,9 @@ def member_remove(*, membership: Membership, actor: User) -> None:
             code="last_admin",
         )
     audit_record(
-        organization=membership.organization,
+        AuditAction.MEMBERSHIP_REMOVED,
+        membership,
         actor=actor,
-        action=AuditAction.MEMBERSHIP_REMOVED,
-        target=membership,
         data={"email": membership.user.email, "role": membership.role},
     )
     membership.delete()
@@ -202,11 +197,11 @@ def team_create(
             {"name": _("A team named “%(name)s” exists already.") % {"name": name}}
         ) from error
     audit_record(
-        organization=organization,
+        AuditAction.TEAM_CREATED,
+        team,
         actor=actor,
-        action=AuditAction.TEAM_CREATED,
-        target=team,
         data={"name": team.name, "payments_enabled": payments_enabled},
+        organization=organization,
     )
     return team
 
@@ -243,11 +238,7 @@ def team_update(
     team.members.set(members)
     if data:
         audit_record(
-            organization=organization,
-            actor=actor,
-            action=AuditAction.TEAM_UPDATED,
-            target=team,
-            data=data,
+            AuditAction.TEAM_UPDATED, team, actor=actor, data=data, organization=organization
         )
     return team
 
@@ -338,11 +329,11 @@ def invitation_create(
         ) from error
     invitation.teams.set(teams)
     audit_record(
-        organization=organization,
+        AuditAction.INVITATION_CREATED,
+        invitation,
         actor=actor,
-        action=AuditAction.INVITATION_CREATED,
-        target=invitation,
         data={"email": email, "role": role, "teams": [t.name for t in teams]},
+        organization=organization,
     )
     _invitation_send(invitation, token)
     return invitation
@@ -362,10 +353,9 @@ def invitation_resend(*, invitation: Invitation, actor: User) -> Invitation:
     invitation.send_count += 1
     invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "send_count"])
     audit_record(
-        organization=invitation.organization,
+        AuditAction.INVITATION_RESENT,
+        invitation,
         actor=actor,
-        action=AuditAction.INVITATION_RESENT,
-        target=invitation,
         data={"email": invitation.email, "send_count": invitation.send_count},
     )
     _invitation_send(invitation, token)
@@ -382,11 +372,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     audit_record(
-        organization=invitation.organization,
-        actor=actor,
-        action=AuditAction.INVITATION_REVOKED,
-        target=invitation,
-        data={"email": invitation.email},
+        AuditAction.INVITATION_REVOKED, invitation, actor=actor, data={"email": invitation.email}
     )
     return invitation
 
@@ -421,18 +407,18 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     audit_record(
-        organization=organization,
+        AuditAction.INVITATION_ACCEPTED,
+        invitation,
         actor=user,
-        action=AuditAction.INVITATION_ACCEPTED,
-        target=invitation,
         data={"email": user.email, "role": invitation.role, "teams": [t.name for t in teams]},
+        organization=organization,
     )
     audit_record(
-        organization=organization,
+        AuditAction.MEMBERSHIP_CREATED,
+        membership,
         actor=user,
-        action=AuditAction.MEMBERSHIP_CREATED,
-        target=membership,
         data={"email": user.email, "role": invitation.role},
+        organization=organization,
     )
     return membership
 

@@ -45,10 +45,9 @@ def account_deauthorized(event: WebhookEvent) -> None:
         update_fields=["deauthorized_at", "charges_enabled", "payouts_enabled", "synced_at"]
     )
     audit_record(
-        organization=account.organization,
+        AuditAction.STRIPE_DEAUTHORIZED,
+        account,
         actor=None,
-        action=AuditAction.STRIPE_DEAUTHORIZED,
-        target=account,
         data={"account": account.stripe_account_id},
     )
 

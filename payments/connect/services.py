@@ -72,14 +72,9 @@ def connected_account_apply(
     account.save()
     if account.is_complete != was_complete:
         audit_record(
-            organization=account.organization,
+            AuditAction.STRIPE_CONNECTED if account.is_complete else AuditAction.STRIPE_RESTRICTED,
+            account,
             actor=None,
-            action=(
-                AuditAction.STRIPE_CONNECTED
-                if account.is_complete
-                else AuditAction.STRIPE_RESTRICTED
-            ),
-            target=account,
             data={"account": account.stripe_account_id, "status": account.status},
         )
     return True
@@ -122,15 +117,13 @@ def connected_account_start(*, organization: Organization, actor: User) -> Conne
             account.stripe_account_id = data["id"]
             account.save(update_fields=["stripe_account_id"])
             audit_record(
-                organization=organization,
+                AuditAction.STRIPE_RECONNECT_STARTED
+                if reconnect
+                else AuditAction.STRIPE_CONNECT_STARTED,
+                account,
                 actor=actor,
-                action=(
-                    AuditAction.STRIPE_RECONNECT_STARTED
-                    if reconnect
-                    else AuditAction.STRIPE_CONNECT_STARTED
-                ),
-                target=account,
                 data={"account": account.stripe_account_id, "country": account.country},
+                organization=organization,
             )
         connected_account_apply(account=account, data=data, as_of=timezone.now())
     return account
@@ -160,10 +153,9 @@ def express_dashboard_link(*, account: ConnectedAccount, actor: User) -> str:
     assert account.stripe_account_id, "connect first"
     url = get_gateway().create_login_link(account.stripe_account_id)
     audit_record(
-        organization=account.organization,
+        AuditAction.STRIPE_DASHBOARD_OPENED,
+        account,
         actor=actor,
-        action=AuditAction.STRIPE_DASHBOARD_OPENED,
-        target=account,
         data={"account": account.stripe_account_id},
     )
     return url
@@ -204,10 +196,10 @@ def checklist_send(
         lambda: email_send.delay(subject=subject, body=text, to=[email], html=html)
     )
     audit_record(
-        organization=organization,
+        AuditAction.STRIPE_CHECKLIST_SENT,
         actor=actor,
-        action=AuditAction.STRIPE_CHECKLIST_SENT,
         data={"email": email, "invited": invited},
+        organization=organization,
     )
 
 
@@ -268,10 +260,9 @@ def payout_schedule_update(
     )
     updated = _account_settings_update(account=account, params=params)
     audit_record(
-        organization=updated.organization,
+        AuditAction.STRIPE_PAYOUT_SCHEDULE_UPDATED,
+        updated,
         actor=actor,
-        action=AuditAction.STRIPE_PAYOUT_SCHEDULE_UPDATED,
-        target=updated,
         data={
             "account": updated.stripe_account_id,
             "interval": updated.payout_interval,
@@ -294,10 +285,9 @@ def statement_descriptor_update(
         account=account, params=gateway_stripe.statement_descriptor_params(descriptor)
     )
     audit_record(
-        organization=updated.organization,
+        AuditAction.STRIPE_STATEMENT_DESCRIPTOR_UPDATED,
+        updated,
         actor=actor,
-        action=AuditAction.STRIPE_STATEMENT_DESCRIPTOR_UPDATED,
-        target=updated,
         data={
             "account": updated.stripe_account_id,
             "descriptor": updated.statement_descriptor,
@@ -323,9 +313,8 @@ def payout_recipients_set(
         return
     account.payout_recipients.set(list(chosen.values()))
     audit_record(
-        organization=account.organization,
+        AuditAction.PAYOUTS_RECIPIENTS_CHANGED,
+        account,
         actor=actor,
-        action=AuditAction.PAYOUTS_RECIPIENTS_CHANGED,
-        target=account,
         data={"added": added, "removed": removed},
     )

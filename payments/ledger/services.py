@@ -58,10 +58,6 @@ def _posting_written(
     payment_request_timeline(locked, event, author=actor, posted_reference=reference)
     action = AuditAction.PAYMENT_REQUEST_POSTED if posted else AuditAction.PAYMENT_REQUEST_UNPOSTED
     audit_record(
-        organization=locked.organization,
-        actor=actor,
-        action=action,
-        target=locked,
-        data=payment_request_data(locked, reference=reference),
+        action, locked, actor=actor, data=payment_request_data(locked, reference=reference)
     )
     return locked

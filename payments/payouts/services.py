@@ -50,11 +50,11 @@ def payout_notify(*, payout: Payout, account: ConnectedAccount, status: str) -> 
     if created and status in PAYOUT_OUTCOMES:
         extra = {"failure_message": payout.failure_message} if status == "failed" else {}
         audit_record(
-            organization=account.organization,
+            PAYOUT_OUTCOMES[status],
+            payout,
             actor=None,
-            action=PAYOUT_OUTCOMES[status],
-            target=payout,
             data=_payout_data(payout, **extra),
+            organization=account.organization,
         )
     if created and recipients:
         transaction.on_commit(lambda: payout_email_send.delay(notification.pk))
@@ -184,10 +184,9 @@ def payout_refresh(*, payout: Payout, actor: User) -> list[PayoutLine]:
     """The payout page's refresh: its lines read from Stripe again, and audited."""
     lines = payout_composition_sync(payout=payout)
     audit_record(
-        organization=payout.organization,
+        AuditAction.PAYOUT_REFRESHED,
+        payout,
         actor=actor,
-        action=AuditAction.PAYOUT_REFRESHED,
-        target=payout,
         data=_payout_data(payout, lines=len(lines)),
     )
     return lines

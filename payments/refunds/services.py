@@ -99,10 +99,9 @@ def refund_request(*, payment: PaymentRequest, actor: User) -> Refund:
         except IntegrityError as exc:  # another refund got in first (the constraint)
             raise ValidationError(IN_PROGRESS) from exc
         audit_record(
-            organization=locked.organization,
+            AuditAction.PAYMENT_REFUND_REQUESTED,
+            locked,
             actor=actor,
-            action=AuditAction.PAYMENT_REFUND_REQUESTED,
-            target=locked,
             data=payment_request_data(
                 locked,
                 refund_id=refund.pk,
@@ -174,10 +173,9 @@ def refund_outcome_audit(*, refund: Refund, before: str, actor: User | None = No
     payment = refund.payment
     extra = {"reason": refund.failure_reason} if action == AuditAction.REFUND_FAILED else {}
     audit_record(
-        organization=payment.organization,
+        action,
+        refund,
         actor=actor,
-        action=action,
-        target=refund,
         data=payment_request_data(
             payment,
             refund_id=refund.pk,
@@ -185,6 +183,7 @@ def refund_outcome_audit(*, refund: Refund, before: str, actor: User | None = No
             **money_data(refund.amount_cents, refund.currency),
             **extra,
         ),
+        organization=payment.organization,
     )
 
 

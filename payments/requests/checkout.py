@@ -175,10 +175,9 @@ def _cancelled(locked: PaymentRequest, *, actor: User) -> None:
     )
     payment_request_timeline(locked, "payment_request.cancelled", author=actor)
     audit_record(
-        organization=locked.organization,
+        AuditAction.PAYMENT_REQUEST_CANCELLED,
+        locked,
         actor=actor,
-        action=AuditAction.PAYMENT_REQUEST_CANCELLED,
-        target=locked,
         data=payment_request_data(locked),
     )
 

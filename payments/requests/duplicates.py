@@ -62,13 +62,7 @@ def duplicate_charge_detect(
             payment_intent=payment_intent_id,
             **money_data(duplicate.amount_cents, duplicate.currency),
         )
-        audit_record(
-            organization=payment_request.organization,
-            actor=None,
-            action=AuditAction.PAYMENT_DUPLICATE_DETECTED,
-            target=payment_request,
-            data=data,
-        )
+        audit_record(AuditAction.PAYMENT_DUPLICATE_DETECTED, payment_request, actor=None, data=data)
         payment_request_timeline(
             payment_request,
             "payment_request.duplicate_charged",
@@ -122,10 +116,9 @@ def duplicate_charge_refunded(*, duplicate: DuplicateCharge, at: datetime) -> bo
     duplicate.save(update_fields=["status", "refunded_at", "failure_reason"])
     amount = format_money(duplicate.amount_cents, duplicate.currency)
     audit_record(
-        organization=duplicate.payment.organization,
+        AuditAction.PAYMENT_DUPLICATE_REFUNDED,
+        duplicate.payment,
         actor=None,
-        action=AuditAction.PAYMENT_DUPLICATE_REFUNDED,
-        target=duplicate.payment,
         data=payment_request_data(
             duplicate.payment,
             duplicate_charge_id=duplicate.pk,

@@ -172,10 +172,9 @@ def charge_dispute_created(event: WebhookEvent) -> None:
     amount_cents = int(dispute.get("amount") or payment_request.amount_cents)
     currency = str(dispute.get("currency") or payment_request.currency)
     audit_record(
-        organization=payment_request.organization,
+        AuditAction.PAYMENT_REQUEST_DISPUTED,
+        payment_request,
         actor=None,
-        action=AuditAction.PAYMENT_REQUEST_DISPUTED,
-        target=payment_request,
         data=payment_request_data(
             payment_request, reason=reason, **money_data(amount_cents, currency)
         ),

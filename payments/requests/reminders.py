@@ -94,10 +94,9 @@ def reminder_settings_update(
     account.save(update_fields=["reminder_after_hours"])
     if before != after_hours:
         audit_record(
-            organization=account.organization,
+            AuditAction.PAYMENTS_REMINDERS_CHANGED,
+            account,
             actor=actor,
-            action=AuditAction.PAYMENTS_REMINDERS_CHANGED,
-            target=account,
             data={"from": before, "to": after_hours},
         )
     return account

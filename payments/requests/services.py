@@ -144,16 +144,16 @@ def payment_request_create(
             payment_request, "payment_request.sent", author=actor, texted=texted
         )
         audit_record(
-            organization=organization,
+            AuditAction.PAYMENT_REQUEST_CREATED,
+            payment_request,
             actor=actor,
-            action=AuditAction.PAYMENT_REQUEST_CREATED,
-            target=payment_request,
             data=payment_request_data(
                 payment_request,
                 ticket=ticket.pk,
                 fee_cents=payment_request.fee_cents,
                 texted=texted,
             ),
+            organization=organization,
         )
     return payment_request
 
@@ -187,10 +187,9 @@ def payment_request_resend(*, payment_request: PaymentRequest, actor: User) -> P
     locked.save(update_fields=["sms"])
     payment_request_timeline(locked, "payment_request.resent", author=actor)
     audit_record(
-        organization=locked.organization,
+        AuditAction.PAYMENT_REQUEST_RESENT,
+        locked,
         actor=actor,
-        action=AuditAction.PAYMENT_REQUEST_RESENT,
-        target=locked,
         data=payment_request_data(locked, sms=locked.sms.pk),
     )
     return locked
@@ -236,10 +235,9 @@ def payment_request_mark_paid(
         paid_at = payment_request.paid_at.isoformat() if payment_request.paid_at else None
         payment_request_timeline(payment_request, "payment_request.paid", paid_at=paid_at)
         audit_record(
-            organization=payment_request.organization,
+            AuditAction.PAYMENT_REQUEST_PAID,
+            payment_request,
             actor=None,
-            action=AuditAction.PAYMENT_REQUEST_PAID,
-            target=payment_request,
             data=payment_request_data(payment_request, paid_at=paid_at),
         )
     return changed
