@@ -16,6 +16,7 @@ from django.utils import timezone
 from payments.ledger.selectors import payments_changed
 from payments.models import PaymentRequest, Payout, Refund
 from payments.money import platform_fee
+from payments.movements import charge_recorded, payout_recorded, refund_recorded
 from payments.reports.services import daily_report_build
 from teams.models import Membership, Organization, Team
 from tickets import services as ticket_services
@@ -108,6 +109,8 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
                 )
             )
     PaymentRequest.objects.bulk_create(payments)
+    for payment in payments:
+        charge_recorded(payment=payment)
 
     # Most older payments are posted to the DBS already; two were refunded in full.
     for payment in payments:
@@ -119,7 +122,7 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
         payment.status = PaymentRequest.Status.REFUNDED
         payment.refunded_cents = payment.amount_cents
         payment.refunded_at = payment.paid_at + timedelta(days=1)
-        Refund.objects.create(
+        refund = Refund.objects.create(
             organization=organization,
             payment=payment,
             stripe_refund_id=f"re_demohist_{secrets.token_hex(8)}",
@@ -129,6 +132,7 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
             created_at=payment.refunded_at,
             last_event_at=payment.refunded_at,
         )
+        refund_recorded(refund=refund, at=payment.refunded_at)
 
     # Daily payouts, two days after the charges, of what the dealership kept.
     by_day: dict = {}
@@ -156,6 +160,7 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
             stripe_created=created,
             synced_at=created,
         )
+        payout_recorded(payout=payout, at=created)
         for payment in paid:
             payment.payout = payout
     PaymentRequest.objects.bulk_update(

@@ -3,6 +3,7 @@ migrations name ``payments.models``)."""
 
 from payments.models.connect import ConnectedAccount
 from payments.models.demo import DemoStripeAccount, DemoStripeCheckout
+from payments.models.ledger import LedgerEntry
 from payments.models.payouts import Payout, PayoutLine, PayoutNotification
 from payments.models.refunds import Refund
 from payments.models.reports import DailyReport, StripeReportRun
@@ -20,6 +21,7 @@ __all__ = [
     "DemoStripeAccount",
     "DemoStripeCheckout",
     "DuplicateCharge",
+    "LedgerEntry",
     "PaymentCounters",
     "PaymentRequest",
     "Payout",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 
 from payments.models import Payout, WebhookEvent
+from payments.movements import payout_recorded
 from payments.payouts.services import payout_notify
 from payments.payouts.tasks import payout_composition_sync_task
 from payments.webhooks.registry import event_account, event_object, handles
@@ -47,6 +48,8 @@ def payout_changed(event: WebhookEvent) -> None:
         payout.save()
     else:
         applied = False  # older than what we have: neither the status nor an e-mail
+    if applied:
+        payout_recorded(payout=payout, at=event.created)
     if applied and event.type in ("payout.paid", "payout.failed"):
         payout_notify(payout=payout, account=account, status=event.type.split(".")[1])
     if applied and payout.status == "paid":

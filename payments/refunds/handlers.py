@@ -10,7 +10,7 @@ from payments.refunds.services import (
     payment_refunded,
     refund_apply,
     refund_find,
-    refund_outcome_audit,
+    refund_outcome,
 )
 from payments.requests.duplicates import duplicate_charge_refund_failed, duplicate_charge_refunded
 from payments.requests.handlers import _id_of, _payment_request
@@ -61,14 +61,14 @@ def charge_refunded(event: WebhookEvent) -> None:
             status=Refund.Status.SUCCEEDED,
             last_event_at=event.created,
         )
-        refund_outcome_audit(refund=made, before="")
+        refund_outcome(refund=made, before="", at=event.created)
     elif live.status != Refund.Status.SUCCEEDED:
         before = live.status
         live.status = Refund.Status.SUCCEEDED
         live.last_event_at = max(live.last_event_at or event.created, event.created)
         live.save(update_fields=["status", "last_event_at", "updated_at"])
         live.payment = payment_request  # the row we hold
-        refund_outcome_audit(refund=live, before=before)
+        refund_outcome(refund=live, before=before, at=event.created)
     payment_refunded(payment=payment_request, amount_cents=refunded, at=event.created)
 
 

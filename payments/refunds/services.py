@@ -25,9 +25,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from payments.audit import money_data, payment_request_data
+from payments.dates import from_timestamp
 from payments.gateway import GatewayError, failure_text, get_gateway
 from payments.models import PaymentRequest, Refund
 from payments.money import format_money
+from payments.movements import refund_recorded, refund_reversed
 from payments.scope import payment_allows
 from payments.timeline import payment_request_timeline
 from teams.audit import AuditAction
@@ -140,7 +142,7 @@ def refund_request(*, payment: PaymentRequest, actor: User) -> Refund:
                 locked, "payment_request.refund_failed", refund_id=failed.pk, reason=exc.message
             )
             failed.payment = locked
-            refund_outcome_audit(refund=failed, before=Refund.Status.PENDING, actor=actor)
+            refund_outcome(refund=failed, before=Refund.Status.PENDING, actor=actor)
         raise
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
@@ -153,7 +155,9 @@ def refund_request(*, payment: PaymentRequest, actor: User) -> Refund:
                 refund.failure_reason = failure_text(answer.get("failure_reason"))
         refund.save(update_fields=["stripe_refund_id", "status", "failure_reason", "updated_at"])
         refund.payment = locked
-        refund_outcome_audit(refund=refund, before=before, actor=actor)
+        refund_outcome(
+            refund=refund, before=before, actor=actor, at=from_timestamp(answer.get("created"))
+        )
     return refund
 
 
@@ -163,13 +167,21 @@ REFUND_OUTCOMES: dict[str, AuditAction] = {
 }
 
 
-def refund_outcome_audit(*, refund: Refund, before: str, actor: User | None = None) -> None:
-    """Audit the refund (held) reaching succeeded or failed from ``before``. Only a change
-    of status is written: an event delivered again, which changes nothing, writes nothing.
-    ``actor`` is None when Stripe's webhook told us."""
+def refund_outcome(
+    *, refund: Refund, before: str, actor: User | None = None, at: datetime | None = None
+) -> None:
+    """The refund (held) reaching succeeded or failed from ``before``: audited, and its money
+    moved in the ledger as of ``at`` (Stripe's time; the refund's last event by default).
+    Only a change of status is written: an event delivered again, which changes nothing,
+    writes nothing. ``actor`` is None when Stripe's webhook told us."""
     action = REFUND_OUTCOMES.get(refund.status)
     if action is None or refund.status == before:
         return
+    moved_at = at or refund.last_event_at or timezone.now()
+    if refund.status == Refund.Status.SUCCEEDED:
+        refund_recorded(refund=refund, at=moved_at)
+    elif before == Refund.Status.SUCCEEDED:
+        refund_reversed(refund=refund, at=moved_at)
     payment = refund.payment
     extra = {"reason": refund.failure_reason} if action == AuditAction.REFUND_FAILED else {}
     audit_record(
@@ -239,7 +251,7 @@ def refund_apply(
         refund.failure_reason = failure_text(obj.get("failure_reason"))[:255]
     refund.last_event_at = at
     refund.save()
-    refund_outcome_audit(refund=refund, before=before)
+    refund_outcome(refund=refund, before=before, at=at)
     payment = refund.payment
     if status == Refund.Status.FAILED and before != status:
         if payment.status == PaymentRequest.Status.REFUNDED:

@@ -6,6 +6,7 @@ from typing import Any
 
 from payments.audit import money_data, payment_request_data
 from payments.models import PaymentRequest, WebhookEvent
+from payments.movements import dispute_recorded
 from payments.requests.duplicates import duplicate_charge_detect
 from payments.requests.services import payment_request_apply_charge, payment_request_mark_paid
 from payments.timeline import payment_request_timeline
@@ -168,6 +169,7 @@ def charge_dispute_created(event: WebhookEvent) -> None:
     payment_request.disputed_at = event.created
     payment_request.save(update_fields=["status", "disputed_at"])
     reason = dispute.get("reason") or ""
+    dispute_recorded(payment=payment_request, dispute=dispute, at=event.created)
     payment_request_timeline(payment_request, "payment_request.disputed", reason=reason)
     amount_cents = int(dispute.get("amount") or payment_request.amount_cents)
     currency = str(dispute.get("currency") or payment_request.currency)

@@ -21,6 +21,7 @@ from payments.dates import from_timestamp
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest
 from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, format_money, platform_fee
+from payments.movements import charge_recorded
 from payments.timeline import payment_request_timeline
 from teams.access import has_capability
 from teams.audit import AuditAction
@@ -232,6 +233,7 @@ def payment_request_mark_paid(
         payment_request.checkout_url = ""
     payment_request.save()
     if changed:
+        charge_recorded(payment=payment_request)
         paid_at = payment_request.paid_at.isoformat() if payment_request.paid_at else None
         payment_request_timeline(payment_request, "payment_request.paid", paid_at=paid_at)
         audit_record(
