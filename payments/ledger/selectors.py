@@ -16,7 +16,7 @@ from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, 
 from django.db.models.functions import Cast, Coalesce
 
 from payments.dates import local_day_bounds
-from payments.models import PaymentCounters, PaymentRequest
+from payments.models import LedgerEntry, PaymentCounters, PaymentRequest
 from payments.scope import COLLECTED_STATUSES, keyset_after
 from teams.models import Organization
 from tickets.models import Customer
@@ -248,3 +248,51 @@ def payments_page(
     rows = rows[:size]
     last = rows[-1] if more and rows else None
     return rows, encode_cursor(last["created_at"], last["pk"]) if last else ""
+
+
+@dataclass(frozen=True)
+class PaymentAmounts:
+    """A payment's figures, summed from its ledger entries (cents, signed as the entries):
+    gross = what the customer's money did (charge, refunds, disputes), fees = what the
+    dealership paid for it (our fee, less a fee returned, plus Stripe's dispute fee), and
+    net = gross - fees = the sum of every entry: what the payment left the dealership."""
+
+    charged: int
+    refunded: int
+    disputed: int
+    platform_fee: int
+    fee_returned: int
+    dispute_fee: int
+    moved: bool
+
+    @property
+    def gross(self) -> int:
+        return self.charged - self.refunded - self.disputed
+
+    @property
+    def fees(self) -> int:
+        return self.platform_fee - self.fee_returned + self.dispute_fee
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.fees
+
+
+def payment_amounts(payment: PaymentRequest) -> PaymentAmounts:
+    """One query: the payment's entries summed by kind."""
+    kind = LedgerEntry.Kind
+    sums = dict(
+        LedgerEntry.objects.filter(payment=payment)
+        .values("kind")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("kind", "total")
+    )
+    return PaymentAmounts(
+        charged=sums.get(kind.CHARGE, 0),
+        refunded=-sums.get(kind.REFUND, 0) - sums.get(kind.ADJUSTMENT, 0),
+        disputed=-sums.get(kind.DISPUTE, 0) - sums.get(kind.DISPUTE_WON, 0),
+        platform_fee=-sums.get(kind.PLATFORM_FEE, 0),
+        fee_returned=sums.get(kind.FEE_RETURNED, 0),
+        dispute_fee=-sums.get(kind.DISPUTE_FEE, 0),
+        moved=bool(sums),
+    )

@@ -215,6 +215,7 @@ def _render_payment(
     context = {
         "payment": payment,
         "row": _status(payment.status, payment.amount_cents, payment.fee_cents, payment.net_cents),
+        "amounts": ledger_selectors.payment_amounts(payment),
         "timeline": timeline,
         "zone_name": str(organization.time_zone),
         "receipt_url": reverse("payment_public", kwargs={"token": payment.token}),

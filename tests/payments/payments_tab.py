@@ -7,6 +7,7 @@ from datetime import datetime
 
 from payments.models import PaymentRequest
 from payments.money import platform_fee
+from payments.movements import charge_recorded
 
 
 def payment_row(ticket, *, amount=10_000, at: datetime, status="paid", save=True, **fields):
@@ -32,4 +33,6 @@ def payment_row(ticket, *, amount=10_000, at: datetime, status="paid", save=True
     )
     if save:
         payment.save()
+        if paid:
+            charge_recorded(payment=payment)
     return payment

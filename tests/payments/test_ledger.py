@@ -14,9 +14,11 @@ from django.db import connection
 from django.db.models import Sum
 
 from payments import movements
+from payments.ledger.selectors import payment_amounts
 from payments.models import LedgerEntry, PaymentRequest, Payout, Refund
 from payments.requests.services import payment_request_mark_paid
 from tests.payments import stripe_fixtures as sf
+from tests.payments.payments_tab import payment_row
 from tests.payments.test_checkout_webhooks import charge, platform, session, with_session
 from tests.payments.test_handlers import _payout_event
 
@@ -221,3 +223,75 @@ def test_an_entry_is_written_in_one_currency_code(payment_request):
     held = PaymentRequest.objects.get(pk=payment_request.pk)
     payment_request_mark_paid(payment_request=held)
     assert set(LedgerEntry.objects.values_list("currency", flat=True)) == {"usd"}
+
+
+# The payment's page: every amount summed from its entries ------------------------------
+
+
+def amounts_card(client, payment) -> str:
+    page = client.get(f"/o/lakeside/payments/{payment.pk}/").content.decode()
+    start = page.index('id="payment-amounts"')
+    return page[start : page.index("</dl>", start)]
+
+
+@pytest.mark.parametrize("fee_returned", [False, True])
+def test_the_payment_page_shows_the_refund_the_fee_returned_and_the_net_after_refunds(
+    admin_client, ticket, fee_returned
+):
+    paid = payment_row(ticket, amount=10_000, at=datetime(2026, 11, 30, 15, tzinfo=UTC))
+    refund = Refund.objects.create(
+        organization=paid.organization,
+        payment=paid,
+        amount_cents=10_000,
+        currency="usd",
+        fee_returned=fee_returned,
+        status=Refund.Status.SUCCEEDED,
+    )
+    movements.refund_recorded(refund=refund, at=datetime(2026, 12, 1, 15, tzinfo=UTC))
+    card = amounts_card(admin_client, paid)
+    assert "$100.00 USD" in card and "$3.55 USD" in card  # gross and our fee
+    net = "$0.00 USD" if fee_returned else "-$3.55 USD"
+    assert f'id="net-after-refunds">{net}<' in card
+    assert ('id="fee-returned">$3.55 USD<' in card) == fee_returned
+
+
+def test_the_payment_page_shows_a_dispute_and_its_fee(admin_client, ticket):
+    paid = payment_row(ticket, amount=10_000, at=datetime(2026, 11, 30, 15, tzinfo=UTC))
+    movements.dispute_recorded(
+        payment=paid,
+        dispute={"id": "dp_1", "amount": 10_000, "balance_transactions": [{"fee": 1500}]},
+        at=datetime(2026, 12, 2, 15, tzinfo=UTC),
+    )
+    card = amounts_card(admin_client, paid)
+    assert 'id="disputed">$100.00 USD<' in card
+    assert 'id="net-after-refunds">-$18.55 USD<' in card  # -3.55 fee, -15.00 dispute fee
+
+
+def test_an_unpaid_request_shows_no_money_moved(admin_client, ticket):
+    unpaid = payment_row(ticket, at=datetime(2026, 11, 30, 15, tzinfo=UTC), status="open")
+    card = amounts_card(admin_client, unpaid)
+    assert "No money has moved yet" in card and "Net after refunds" not in card
+
+
+def test_gross_is_fees_plus_net_for_every_kind_of_history(ticket):
+    for n, (fee_returned, disputed) in enumerate([(False, False), (True, False), (False, True)]):
+        paid = payment_row(ticket, amount=12_345 + n, at=datetime(2026, 11, 30, 15, tzinfo=UTC))
+        if disputed:
+            movements.dispute_recorded(
+                payment=paid,
+                dispute={"id": f"dp_{n}", "balance_transactions": [{"fee": 1500}]},
+                at=datetime(2026, 12, 2, 15, tzinfo=UTC),
+            )
+        else:
+            refund = Refund.objects.create(
+                organization=paid.organization,
+                payment=paid,
+                amount_cents=paid.amount_cents,
+                currency="usd",
+                fee_returned=fee_returned,
+                status=Refund.Status.SUCCEEDED,
+            )
+            movements.refund_recorded(refund=refund, at=datetime(2026, 12, 1, 15, tzinfo=UTC))
+        amounts = payment_amounts(paid)
+        assert amounts.gross == amounts.fees + amounts.net
+        assert amounts.net == balance(payment=paid)
