@@ -121,7 +121,8 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
     for payment in rng.sample(payments, 2):
         payment.status = PaymentRequest.Status.REFUNDED
         payment.refunded_cents = payment.amount_cents
-        payment.refunded_at = payment.paid_at + timedelta(days=1)
+        # A day after the payment, and never after this run: the history is of the past.
+        payment.refunded_at = min(payment.paid_at + timedelta(days=1), timezone.now())
         refund = Refund.objects.create(
             organization=organization,
             payment=payment,

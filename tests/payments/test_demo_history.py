@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
-from payments.models import PaymentRequest, Payout, Refund
+from payments.models import LedgerEntry, PaymentRequest, Payout, Refund
 from payments.money import platform_fee
 
 
@@ -36,3 +36,15 @@ def test_seed_demo_generates_history_once_and_it_adds_up(db):
 
     call_command("seed_demo", stdout=io.StringIO())
     assert history.count() == count  # idempotent
+
+
+def test_seed_demo_dates_nothing_after_its_own_run_and_records_its_movements(db):
+    call_command("seed_demo", stdout=io.StringIO())
+    assert not LedgerEntry.objects.filter(occurred_at__gt=timezone.now()).exists()
+    assert not PaymentRequest.objects.filter(refunded_at__gt=timezone.now()).exists()
+    assert not Refund.objects.filter(last_event_at__gt=timezone.now()).exists()
+    history = PaymentRequest.objects.filter(payment_intent_id__startswith="pi_demohist_")
+    charged = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CHARGE, payment__in=history)
+    assert charged.count() == history.count()
+    refunds = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND)
+    assert refunds.count() == 2 and all(e.occurred_at <= timezone.now() for e in refunds)
