@@ -95,11 +95,14 @@ def refund_recorded(*, refund: Refund, at: datetime) -> None:
 
 
 def refund_reversed(*, refund: Refund, at: datetime) -> None:
-    """A refund that failed after it went through: the money is the dealership's again."""
+    """A refund that failed after it went through: the money is the dealership's again, and a
+    fee returned with it is the platform's again."""
     if not LedgerEntry.objects.filter(kind=Kind.REFUND, source=f"refund-{refund.pk}").exists():
         return
-    back = refund.amount_cents - (refund.payment.fee_cents if refund.fee_returned else 0)
-    _refund_entry(refund, Kind.ADJUSTMENT, back, at, suffix="-failed")
+    _refund_entry(refund, Kind.ADJUSTMENT, refund.amount_cents, at, suffix="-failed")
+    if refund.fee_returned:
+        fee = refund.payment.fee_cents
+        _refund_entry(refund, Kind.PLATFORM_FEE, -fee, at, suffix="-failed")
 
 
 def dispute_recorded(*, payment: PaymentRequest, dispute: dict[str, Any], at: datetime) -> None:
@@ -123,6 +126,20 @@ def dispute_recorded(*, payment: PaymentRequest, dispute: dict[str, Any], at: da
             occurred_at=at,
             payment=payment,
         )
+
+
+def dispute_won_recorded(*, payment: PaymentRequest, dispute: dict[str, Any], at: datetime) -> bool:
+    """A dispute closed in the dealership's favour: Stripe puts the disputed amount back (its
+    dispute fee stays taken). Answers whether this is news."""
+    return ledger_record(
+        kind=Kind.DISPUTE_WON,
+        source=f"dispute-{dispute.get('id') or payment.pk}",
+        organization_id=payment.organization_id,
+        currency=str(dispute.get("currency") or payment.currency),
+        amount_cents=int(dispute.get("amount") or payment.amount_cents),
+        occurred_at=at,
+        payment=payment,
+    )
 
 
 def payout_recorded(*, payout: Payout, at: datetime) -> None:

@@ -46,14 +46,16 @@ def payments_scoped(
     return queryset
 
 
-def keyset_after(at: datetime, pk: int, *, newest_first: bool = True) -> Q:
-    """The rows after position (``at``, ``pk``) in (created_at, id) order, newest first (the
-    Payments list) or oldest first (the reminders). The bound on created_at alone is what
-    lets PostgreSQL start the index scan at the position instead of filtering every row
-    before it (an OR alone is not an index condition)."""
+def keyset_after(
+    at: datetime, pk: int, *, newest_first: bool = True, field: str = "created_at"
+) -> Q:
+    """The rows after position (``at``, ``pk``) in (``field``, id) order, newest first (the
+    Payments list, by paid or requested time) or oldest first (the reminders). The bound on
+    the time alone is what lets PostgreSQL start the index scan at the position instead of
+    filtering every row before it (an OR alone is not an index condition)."""
     if newest_first:
-        return Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(pk__lt=pk))
-    return Q(created_at__gte=at) & (Q(created_at__gt=at) | Q(pk__gt=pk))
+        return Q(**{f"{field}__lte": at}) & (Q(**{f"{field}__lt": at}) | Q(pk__lt=pk))
+    return Q(**{f"{field}__gte": at}) & (Q(**{f"{field}__gt": at}) | Q(pk__gt=pk))
 
 
 def payment_allows(membership: Membership, payment: PaymentRequest, capability: Capability) -> bool:

@@ -66,6 +66,7 @@ class AuditAction(models.TextChoices):
     PAYMENT_REQUEST_CANCELLED = "payment_request.cancelled", _lazy("Payment request cancelled")
     PAYMENT_REQUEST_PAID = "payment_request.paid", _lazy("Payment received")
     PAYMENT_REQUEST_DISPUTED = "payment_request.disputed", _lazy("Payment disputed")
+    PAYMENT_REQUEST_DISPUTE_WON = "payment_request.dispute_won", _lazy("Dispute won")
     PAYMENT_REQUEST_POSTED = "payment_request.posted", _lazy("Posted to the DBS")
     PAYMENT_REQUEST_UNPOSTED = "payment_request.unposted", _lazy("Posting to the DBS undone")
     PAYMENT_DUPLICATE_DETECTED = "payment.duplicate_detected", _lazy("Paid a second time")
@@ -117,6 +118,9 @@ SENTENCES: dict[AuditAction, _StrPromise] = {
     A.PAYMENT_REQUEST_PAID: _lazy("%(customer)s paid %(amount)s (%(number)s)"),
     A.PAYMENT_REQUEST_DISPUTED: _lazy(
         "%(customer)s disputed the payment of %(amount)s (%(number)s)"
+    ),
+    A.PAYMENT_REQUEST_DISPUTE_WON: _lazy(
+        "The dispute of %(number)s was won: %(amount)s came back from %(customer)s's bank"
     ),
     A.PAYMENT_REQUEST_POSTED: _lazy("%(actor)s posted %(number)s to the DBS as %(reference)s"),
     A.PAYMENT_REQUEST_UNPOSTED: _lazy(

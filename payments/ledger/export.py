@@ -1,8 +1,10 @@
 """The Payments tab's exports (F6): the filtered set as CSV or XLSX, in constant memory.
 
 Every time column names its zone (the organization's, then UTC): Stripe's receipts and
-dashboard use UTC, the dealership's day is local. Amounts are decimal strings made from
-integer cents, never floats; a totals row closes the file."""
+dashboard use UTC, the dealership's day is local. Amounts are the payment's ledger figures
+within the chosen days, as the list shows them (collected, refunds, disputes, gross = fee +
+net), decimal strings made from integer cents, never floats; a totals row per currency closes
+the file, equal to the list's cards."""
 
 from __future__ import annotations
 
@@ -14,22 +16,19 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import CharField, F, Func, QuerySet, Value
+from django.db.models import CharField, F, Func, Value
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 
 from payments.exports import CsvWriter, xlsx_cell
-from payments.ledger.selectors import PAGE_COLUMNS
-from payments.models import PaymentRequest, display_number
+from payments.ledger.selectors import PAGE_COLUMNS, Figures, Selection, ordered
+from payments.models import display_number
 from payments.money import decimal_string
 from payments.scope import COLLECTED_STATUSES
 from teams.models import Organization
 
 CHUNK = 500
-
-
-AMOUNT_KEYS = ("gross", "fees", "net", "refunded")
 
 
 def header(zone: str) -> list[str]:
@@ -47,10 +46,12 @@ def header(zone: str) -> list[str]:
         "DBS reference",
         "Status",
         "Currency",
+        "Collected",
+        "Refunds",
+        "Disputes",
         "Gross",
         "Fee",
         "Net",
-        "Refunded",
         f"Posted to DBS at ({zone})",
         "Posted by",
         "DBS posting reference",
@@ -68,9 +69,7 @@ FIELDS: tuple[str, ...] = (
     "status",
     "currency",
     "amount_cents",
-    "fee_cents",
-    "net_cents",
-    "refunded_cents",
+    "figures",
     "posted_reference",
     "payment_intent_id",
     "charge_id",
@@ -84,20 +83,6 @@ COLUMNS = {
     "poster_name": F("posted_by__full_name"),
     "poster_email": F("posted_by__email"),
 }
-
-
-def _amounts(row: dict[str, Any]) -> dict[str, int]:
-    """The line's contribution to the totals: the list's rule (selectors.payments_totals)."""
-    collected = row["status"] in COLLECTED_STATUSES
-    net = row["net_cents"]
-    if net is None:
-        net = row["amount_cents"] - row["fee_cents"]
-    return {
-        "gross": row["amount_cents"] if collected else 0,
-        "fees": row["fee_cents"] if collected else 0,
-        "net": net if collected else 0,
-        "refunded": row["refunded_cents"],
-    }
 
 
 TIME_COLUMNS = (
@@ -121,10 +106,11 @@ def _local_text(field: str, zone: str) -> Func:
 
 
 def _rows(
-    queryset: QuerySet[PaymentRequest], zone: str, *, as_text: bool
-) -> Iterator[tuple[dict[str, Any], dict[str, int], dict[str, Any]]]:
-    """Each line's values, its amounts and its five times: as text made by the database
-    (``as_text``, for CSV) or as aware datetimes converted here (for XLSX)."""
+    selection: Selection, zone: str, *, as_text: bool
+) -> Iterator[tuple[dict[str, Any], Figures | None, dict[str, Any]]]:
+    """Each line's values, its figures (None for a request that moved no money) and its five
+    times: as text made by the database (``as_text``, for CSV) or as aware datetimes
+    converted here (for XLSX)."""
     tz = ZoneInfo(zone)
     columns = dict(COLUMNS)
     fields = FIELDS
@@ -134,7 +120,7 @@ def _rows(
     else:
         fields += ("created_at", "paid_at", "posted_at")
     rows = (
-        queryset.order_by("-created_at", "-pk")
+        ordered(selection)
         .values(*fields, **columns)
         .iterator(chunk_size=CHUNK)  # a server-side cursor: CHUNK rows in memory at a time
     )
@@ -146,11 +132,18 @@ def _rows(
                 name: row[field].astimezone(tz if which == "local" else UTC) if row[field] else None
                 for name, field, which in TIME_COLUMNS
             }
-        yield row, _amounts(row), times
+        moved = row["status"] in COLLECTED_STATUSES
+        yield row, Figures.from_signed(row["figures"]) if moved else None, times
 
 
-def _cells(row: dict[str, Any], amounts: dict[str, int], times: dict, fmt) -> list[Any]:
-    net = amounts["net"] if row["status"] in COLLECTED_STATUSES else None
+def _amount_cells(figures: Figures | None) -> list[int | None]:
+    if figures is None:
+        return [None] * len(AMOUNT_COLUMNS)
+    f = figures
+    return [f.collected, f.refunds, f.disputes, f.gross, f.fees, f.net]
+
+
+def _cells(row: dict[str, Any], figures: Figures | None, times: dict, fmt) -> list[Any]:
     return [
         display_number(row["number"]),
         fmt(times["created_local"]),
@@ -165,10 +158,7 @@ def _cells(row: dict[str, Any], amounts: dict[str, int], times: dict, fmt) -> li
         row["reference"],
         row["status"],
         row["currency"].upper(),
-        row["amount_cents"],
-        row["fee_cents"],
-        net,
-        row["refunded_cents"],
+        *_amount_cells(figures),
         fmt(times["posted_local"]),
         row["poster_name"] or row["poster_email"] or "",
         row["posted_reference"],
@@ -178,10 +168,10 @@ def _cells(row: dict[str, Any], amounts: dict[str, int], times: dict, fmt) -> li
     ]
 
 
-AMOUNT_COLUMNS = (13, 14, 15, 16)  # gross, fee, net, refunded
+AMOUNT_COLUMNS = (13, 14, 15, 16, 17, 18)  # collected, refunds, disputes, gross, fee, net
 
 
-TIME_INDEXES = (1, 2, 3, 4, 17)
+TIME_INDEXES = (1, 2, 3, 4, 19)
 
 
 def _filename(organization: Organization, ext: str) -> str:
@@ -190,24 +180,28 @@ def _filename(organization: Organization, ext: str) -> str:
 
 
 def _lines(
-    queryset: QuerySet[PaymentRequest], zone: str, *, as_text: bool, fmt: Callable[[Any], Any]
+    selection: Selection, zone: str, *, as_text: bool, fmt: Callable[[Any], Any]
 ) -> Iterator[list[Any]]:
-    """Each payment's cells (amounts in cents), then the totals line: what both files hold."""
-    totals = dict.fromkeys(AMOUNT_KEYS, 0)
+    """Each payment's cells (amounts in cents), then a totals line per currency (one when
+    nothing was collected): what both files hold."""
+    totals: dict[str, Figures] = {}
     count = 0
-    for row, amounts, times in _rows(queryset, zone, as_text=as_text):
+    for row, figures, times in _rows(selection, zone, as_text=as_text):
         count += 1
-        for key in AMOUNT_KEYS:
-            totals[key] += amounts[key]
-        yield _cells(row, amounts, times, fmt)
-    total_row: list[Any] = [None] * len(header(zone))
-    total_row[0] = f"Total ({count} payments)"
-    for index, key in zip(AMOUNT_COLUMNS, AMOUNT_KEYS, strict=True):
-        total_row[index] = totals[key]
-    yield total_row
+        if figures is not None:
+            currency = row["currency"].upper()
+            totals[currency] = totals.get(currency, Figures()) + figures
+        yield _cells(row, figures, times, fmt)
+    for currency, figures in sorted(totals.items()) or [("", Figures())]:
+        total_row: list[Any] = [None] * len(header(zone))
+        total_row[0] = f"Total ({count} payments)"
+        total_row[12] = currency or None
+        for index, cents in zip(AMOUNT_COLUMNS, _amount_cells(figures), strict=True):
+            total_row[index] = cents
+        yield total_row
 
 
-def csv_lines(queryset: QuerySet[PaymentRequest], *, zone: str) -> Iterator[str]:
+def csv_lines(selection: Selection, *, zone: str) -> Iterator[str]:
     """The CSV text in pieces of CHUNK lines (one write to the socket each, not one a line)."""
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
@@ -223,9 +217,9 @@ def csv_lines(queryset: QuerySet[PaymentRequest], *, zone: str) -> Iterator[str]
 
     writer.writerow(header(zone))
     yield flush()  # the first bytes at once, before the query's first rows arrive
-    for count, cells in enumerate(_lines(queryset, zone, as_text=True, fmt=fmt), start=1):
+    for count, cells in enumerate(_lines(selection, zone, as_text=True, fmt=fmt), start=1):
         for index in AMOUNT_COLUMNS:
-            cells[index] = decimal_string(cells[index])
+            cells[index] = "" if cells[index] is None else decimal_string(cells[index])
         writer.writerow(cells)
         if count % CHUNK == 0:
             yield flush()
@@ -233,18 +227,16 @@ def csv_lines(queryset: QuerySet[PaymentRequest], *, zone: str) -> Iterator[str]
 
 
 def csv_response(
-    queryset: QuerySet[PaymentRequest], *, zone: str, organization: Organization
+    selection: Selection, *, zone: str, organization: Organization
 ) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        csv_lines(queryset, zone=zone), content_type="text/csv; charset=utf-8"
+        csv_lines(selection, zone=zone), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{_filename(organization, "csv")}"'
     return response
 
 
-def xlsx_response(
-    queryset: QuerySet[PaymentRequest], *, zone: str, organization: Organization
-) -> FileResponse:
+def xlsx_response(selection: Selection, *, zone: str, organization: Organization) -> FileResponse:
     """A write-only workbook (rows go straight to disk) in a temporary file, streamed."""
 
     workbook = Workbook(write_only=True)
@@ -259,7 +251,7 @@ def xlsx_response(
         return xlsx_cell(sheet, Decimal(cents).scaleb(-2), "#,##0.00")
 
     sheet.append(header(zone))
-    for cells in _lines(queryset, zone, as_text=False, fmt=fmt):
+    for cells in _lines(selection, zone, as_text=False, fmt=fmt):
         for index, value in enumerate(cells):
             if index in AMOUNT_COLUMNS:
                 cells[index] = money(value)

@@ -10,9 +10,20 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Cast, Coalesce
 
 from payments.dates import local_day_bounds
@@ -94,20 +105,58 @@ def _search(
     return queryset.filter(pk__in=by_customer.union(scope.filter(own).values("pk")))
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The payments a filter selects, and which of their money counts.
+
+    Money is counted on the local day it moved (the ledger's ``occurred_at``): a payment paid
+    on a day is listed on it with its charge and fee; a refund or dispute of it on a later day
+    lists it on that day too, with that movement only. ``bounds`` are the UTC instants of the
+    chosen days (None: every day). Unpaid requests (a status filter that asks for them) have
+    moved no money: they are picked and ordered by when they were requested."""
+
+    queryset: QuerySet[PaymentRequest]
+    bounds: tuple[datetime, datetime] | None
+    order: str  # "paid_at" or "created_at": the keyset's time column
+
+    @property
+    def collected(self) -> bool:
+        return self.order == "paid_at"
+
+
 def payments_filter(
     queryset: QuerySet[PaymentRequest], *, organization: Organization, filters: PaymentFilters
-) -> QuerySet[PaymentRequest]:
+) -> Selection:
     zone = str(organization.time_zone)
+    collected = not filters.status or filters.status in COLLECTED_STATUSES
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    else:
+        queryset = queryset.filter(status__in=COLLECTED_STATUSES)
+    bounds = None
     if filters.date_from or filters.date_to:
         first = filters.date_from or filters.date_to
         assert first is not None
         start, end = local_day_bounds(first, zone, through=filters.date_to or first)
-        if filters.date_from:
-            queryset = queryset.filter(created_at__gte=start)
-        if filters.date_to:
-            queryset = queryset.filter(created_at__lt=end)
-    if filters.status:
-        queryset = queryset.filter(status=filters.status)
+        if not filters.date_from:
+            start = datetime.min.replace(tzinfo=UTC)
+        if not filters.date_to:
+            end = datetime.max.replace(tzinfo=UTC)
+        bounds = (start, end)
+        if collected:
+            # Paid in the days, or paid before them with a refund or dispute in them (the
+            # bound on paid_at alone lets the index scan start at the days' end).
+            later = LedgerEntry.objects.filter(
+                organization=organization,
+                occurred_at__gte=start,
+                occurred_at__lt=end,
+                payment__isnull=False,
+            ).exclude(kind__in=(LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.PLATFORM_FEE))
+            queryset = queryset.filter(paid_at__lt=end).filter(
+                Q(paid_at__gte=start) | Q(pk__in=later.values("payment_id"))
+            )
+        else:
+            queryset = queryset.filter(created_at__gte=start, created_at__lt=end)
     if filters.team:
         queryset = queryset.filter(team_id=filters.team)
     if filters.advisor:
@@ -118,29 +167,119 @@ def payments_filter(
         queryset = queryset.filter(posted_at__isnull=True)
     if filters.q:
         queryset = _search(queryset, filters.q, organization.pk)
-    return queryset
+    return Selection(queryset, bounds, "paid_at" if collected else "created_at")
 
 
-def payments_totals(queryset: QuerySet[PaymentRequest]) -> dict[str, int]:
-    """Count, gross, fees, net and refunded of the set, in one query in the database.
+# What the dealership's money did, in four groups of ledger kinds: every figure of the
+# Payments tab, its exports and the daily report is one of these sums (or their total).
+Kind = LedgerEntry.Kind
+FIGURE_KINDS: dict[str, tuple[str, ...]] = {
+    "collected": (Kind.CHARGE,),
+    "refunds": (Kind.REFUND, Kind.ADJUSTMENT),
+    "disputes": (Kind.DISPUTE, Kind.DISPUTE_WON),
+    "fees": (Kind.PLATFORM_FEE, Kind.FEE_RETURNED, Kind.DISPUTE_FEE),
+}
 
-    Gross, fees and net count money taken only (paid, refunded, disputed): an open request
-    whose Checkout was started is listed and counted, but it has collected nothing yet."""
-    collected = Q(status__in=COLLECTED_STATUSES)
-    zero = Value(0, output_field=BigIntegerField())
-    return queryset.order_by().aggregate(
-        count=Count("pk"),
-        gross=Coalesce(Sum("amount_cents", filter=collected), zero),
-        fees=Coalesce(Sum("fee_cents", filter=collected), zero),
-        net=Coalesce(
-            Sum(
-                Coalesce("net_cents", F("amount_cents") - F("fee_cents")),
-                filter=collected,
-            ),
-            zero,
-        ),
-        refunded=Coalesce(Sum("refunded_cents"), zero),
+
+@dataclass(frozen=True)
+class Figures:
+    """Sums of ledger entries, in cents of one currency: collected (charges in, >= 0),
+    refunds and disputes (money out, <= 0, less refunds that failed and disputes won back),
+    fees (what the money cost, as a positive cost: our fee, less fees returned, plus Stripe's
+    dispute fees). gross = collected + refunds + disputes = fees + net."""
+
+    collected: int = 0
+    refunds: int = 0
+    disputes: int = 0
+    fees: int = 0
+
+    @classmethod
+    def from_kinds(cls, sums: dict[str, int]) -> Figures:
+        grouped = {
+            name: sum(sums.get(kind, 0) for kind in kinds) for name, kinds in FIGURE_KINDS.items()
+        }
+        grouped["fees"] = -grouped["fees"]
+        return cls(**grouped)
+
+    @classmethod
+    def from_signed(cls, values: list[int] | None) -> Figures:
+        """From ``figures_sql``'s array: [collected, refunds, disputes, signed fees]."""
+        collected, refunds, disputes, fees = values or (0, 0, 0, 0)
+        return cls(collected, refunds, disputes, -fees)
+
+    @property
+    def gross(self) -> int:
+        return self.collected + self.refunds + self.disputes
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.fees
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.collected + other.collected,
+            self.refunds + other.refunds,
+            self.disputes + other.disputes,
+            self.fees + other.fees,
+        )
+
+
+class _Array(Func):
+    template = "ARRAY[%(expressions)s]"
+    arg_joiner = ", "
+
+
+def figures_sql(bounds: tuple[datetime, datetime] | None) -> Subquery:
+    """Each payment's figures within ``bounds`` as one array [collected, refunds, disputes,
+    signed fees]: one lookup of the ledger's (payment, kind) index per row, for a page or a
+    million-line export alike (Figures.from_signed reads it; NULL when nothing moved)."""
+    entries = LedgerEntry.objects.filter(payment_id=OuterRef("pk"))
+    if bounds is not None:
+        entries = entries.filter(occurred_at__gte=bounds[0], occurred_at__lt=bounds[1])
+    sums = [
+        Cast(Sum("amount_cents", filter=Q(kind__in=kinds)), BigIntegerField())
+        for kinds in FIGURE_KINDS.values()
+    ]
+    figures = _Array(*[Coalesce(total, 0) for total in sums], output_field=ARRAY_OF_CENTS)
+    return Subquery(
+        entries.order_by().values("payment_id").annotate(figures=figures).values("figures"),
+        output_field=ARRAY_OF_CENTS,
     )
+
+
+ARRAY_OF_CENTS = ArrayField(BigIntegerField())
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The cards of a selection: how many payments it lists, and their figures per currency
+    (one currency per organization once it has been paid; never two added together)."""
+
+    count: int
+    by_currency: dict[str, Figures]
+
+    def figures(self, currency: str) -> Figures:
+        return self.by_currency.get(currency.lower(), Figures())
+
+
+def payments_totals(selection: Selection) -> Totals:
+    """Two queries in the database: the count of the listed payments, and their ledger
+    entries within the selection's days summed by currency and kind."""
+    count = selection.queryset.order_by().count()
+    entries = LedgerEntry.objects.filter(payment__in=selection.queryset.order_by().values("pk"))
+    if selection.bounds is not None:
+        entries = entries.filter(
+            occurred_at__gte=selection.bounds[0], occurred_at__lt=selection.bounds[1]
+        )
+    sums: dict[str, dict[str, int]] = {}
+    for currency, kind, total in (
+        entries.order_by()
+        .values("currency", "kind")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("currency", "kind", "total")
+    ):
+        sums.setdefault(currency, {})[kind] = total
+    return Totals(count, {c: Figures.from_kinds(k) for c, k in sorted(sums.items())})
 
 
 # The totals of a filtered set are kept in the cache under the organization's payments
@@ -165,24 +304,22 @@ def payments_changed(organization_id: int) -> None:
         )
 
 
-def payments_totals_cached(
-    queryset: QuerySet[PaymentRequest], *, organization_id: int, scope: str
-) -> dict[str, int]:
-    """``payments_totals(queryset)``, from the cache while none of the organization's payments
+def payments_totals_cached(selection: Selection, *, organization_id: int, scope: str) -> Totals:
+    """``payments_totals(selection)``, from the cache while none of the organization's payments
     changed. ``scope`` names the set exactly (the member's teams, the filters, the zone).
     Without a cache shared by every process (settings.SHARED_CACHE), computed each time."""
     if not settings.SHARED_CACHE:
-        return payments_totals(queryset)
+        return payments_totals(selection)
     version = (
         PaymentCounters.objects.filter(organization_id=organization_id)
         .values_list("version", flat=True)
         .first()
     ) or 0
     digest = hashlib.sha256(f"{organization_id}|{version}|{scope}".encode()).hexdigest()
-    key = f"payments:totals:{digest}"
+    key = f"payments:totals:v2:{digest}"
     totals = cache.get(key)
     if totals is None:
-        totals = payments_totals(queryset)
+        totals = payments_totals(selection)
         cache.set(key, totals, TOTALS_TTL)
     return totals
 
@@ -210,12 +347,10 @@ PAGE_FIELDS = (
     "pk",
     "number",
     "created_at",
+    "paid_at",
     "status",
     "currency",
     "amount_cents",
-    "fee_cents",
-    "net_cents",
-    "refunded_cents",
     "description",
     "reference",
     "posted_at",
@@ -232,22 +367,28 @@ PAGE_COLUMNS = {
 }
 
 
+def ordered(selection: Selection) -> QuerySet[PaymentRequest]:
+    """The selection newest first by its time column, each row with its ``figures``."""
+    return selection.queryset.annotate(figures=figures_sql(selection.bounds)).order_by(
+        f"-{selection.order}", "-pk"
+    )
+
+
 def payments_page(
-    queryset: QuerySet[PaymentRequest], *, cursor: str = "", size: int = PAGE_SIZE
+    selection: Selection, *, cursor: str = "", size: int = PAGE_SIZE
 ) -> tuple[list[dict[str, Any]], str]:
-    """One keyset page, newest first (created_at desc, id desc), as PAGE_FIELDS and
-    PAGE_COLUMNS values, and the cursor of the next page ("" when this is the last). One
-    query whatever the page size."""
+    """One keyset page, newest first (paid, or for unpaid requests requested, desc; id desc),
+    as PAGE_FIELDS and PAGE_COLUMNS values with their ``figures``, and the cursor of the next
+    page ("" when this is the last). One query whatever the page size."""
+    queryset = ordered(selection)
     position = decode_cursor(cursor) if cursor else None
     if position is not None:
-        queryset = queryset.filter(keyset_after(*position))
-    rows = list(
-        queryset.order_by("-created_at", "-pk").values(*PAGE_FIELDS, **PAGE_COLUMNS)[: size + 1]
-    )
+        queryset = queryset.filter(keyset_after(*position, field=selection.order))
+    rows = list(queryset.values(*PAGE_FIELDS, "figures", **PAGE_COLUMNS)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     last = rows[-1] if more and rows else None
-    return rows, encode_cursor(last["created_at"], last["pk"]) if last else ""
+    return rows, encode_cursor(last[selection.order], last["pk"]) if last else ""
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,15 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import User
+from accounts.times import SHORT, local_time
 from payments import scope
 from payments.badges import status_badge
 from payments.ledger import export as ledger_export
@@ -50,14 +48,11 @@ def _filter_form(request: OrganizationRequest) -> PaymentFilterForm:
     return PaymentFilterForm(request.GET, teams=list(teams), advisors=list(advisors))
 
 
-def _filtered_payments(
+def _selection(
     request: OrganizationRequest, filters: ledger_selectors.PaymentFilters
-) -> QuerySet[PaymentRequest]:
+) -> ledger_selectors.Selection:
     organization = request.organization
-    queryset = scope.payments_visible(
-        organization=organization,
-        membership=request.membership,
-    )
+    queryset = scope.payments_visible(organization=organization, membership=request.membership)
     return ledger_selectors.payments_filter(queryset, organization=organization, filters=filters)
 
 
@@ -68,47 +63,40 @@ def _filter_query(request: OrganizationRequest) -> str:
     return params.urlencode()
 
 
-def _status(status: str, amount_cents: int, fee_cents: int, net_cents: int | None) -> dict:
-    """The badge of a payment's status, and its net once collected (else None)."""
+def _status(status: str) -> dict:
     label, css = status_badge(status)
-    collected = status in COLLECTED_STATUSES
-    net = net_cents if net_cents is not None else amount_cents - fee_cents
-    return {
-        "badge": label,
-        "badge_class": css,
-        "collected": collected,
-        "net_cents": net if collected else None,
-    }
+    return {"badge": label, "badge_class": css, "collected": status in COLLECTED_STATUSES}
 
 
 def _row(values: dict[str, Any], zone: ZoneInfo, detail_prefix: str) -> dict[str, Any]:
     """One line of the table, every text ready: the template only prints (a page is 50
-    lines, and each tag or filter there costs per line)."""
+    lines, and each tag or filter there costs per line). Money columns are the payment's
+    ledger figures within the chosen days; an unpaid request has none."""
     status = values["status"]
-    state = _status(status, values["amount_cents"], values["fee_cents"], values["net_cents"])
-    collected, net = state["collected"], state["net_cents"]
+    state = _status(status)
     currency = values["currency"]
+    figures = ledger_selectors.Figures.from_signed(values["figures"])
 
     def amount(cents: int) -> str:  # the table's header names the currency
         return format_money(cents, currency).rsplit(" ", 1)[0]
 
-    created_at, posted_at = values["created_at"], values["posted_at"]
+    def out(cents: int) -> str:  # money out of the balance: signed, and a dash for none
+        return amount(cents) if cents else "—"
+
+    paid_at, posted_at = values["paid_at"], values["posted_at"]
     phone = values["customer_phone"]
     posted_title = ""
     if posted_at:
-        local_posted = timezone.localtime(posted_at, zone).replace(tzinfo=None)
-        posted_title = (
-            f"{values['posted_reference']} · {date_format(local_posted, 'M j, g:i A')} ({zone})"
-        )
+        posted_title = f"{values['posted_reference']} · {local_time(posted_at, zone, SHORT)}"
+    moved = state["collected"]
     return {
         "pk": values["pk"],
         "url": f"{detail_prefix}{values['pk']}/",
         "number": display_number(values["number"]),
-        "iso": created_at.isoformat(),
-        "utc": created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        "when": date_format(
-            timezone.localtime(created_at, zone).replace(tzinfo=None), "M j, g:i A"
-        ),
+        "iso": paid_at.isoformat() if paid_at else "",
+        "utc": paid_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if paid_at else "",
+        "when": local_time(paid_at, zone, SHORT) if paid_at else "",
+        "requested": local_time(values["created_at"], zone, SHORT),
         "customer": values["customer_name"],
         "phone": PhoneNumber.from_string(phone).as_national if phone else "",
         "team": values["team_name"],
@@ -117,10 +105,13 @@ def _row(values: dict[str, Any], zone: ZoneInfo, detail_prefix: str) -> dict[str
         "reference": values["reference"],
         "status": status,
         **state,
-        "gross": amount(values["amount_cents"]),
-        "fee": amount(values["fee_cents"]) if collected else "—",
-        "net": amount(net) if collected else "—",
-        "refunded": amount(values["refunded_cents"]) if values["refunded_cents"] else "—",
+        "asked": format_money(values["amount_cents"], currency),
+        "figures": figures,
+        "collected": amount(figures.collected) if moved else "—",
+        "refunds": out(figures.refunds) if moved else "—",
+        "disputes": out(figures.disputes) if moved else "—",
+        "fee": amount(figures.fees) if moved else "—",
+        "net": amount(figures.net) if moved else "—",
         "posted_title": posted_title,
     }
 
@@ -136,26 +127,33 @@ def payment_list(request: OrganizationRequest) -> HttpResponse:
     form = _filter_form(request)
     zone = str(organization.time_zone)
     filters = form.filters(zone)
-    queryset = _filtered_payments(request, filters)
+    selection = _selection(request, filters)
     rows, next_cursor = ledger_selectors.payments_page(
-        queryset, cursor=request.GET.get("cursor", "")
+        selection, cursor=request.GET.get("cursor", "")
     )
     seen = payment_teams_seen(membership)
-    scope = "all" if seen is None else sorted(seen)
+    seen_scope = "all" if seen is None else sorted(seen)
     tz = ZoneInfo(zone)
     # payment_detail is payment_list's URL + "<pk>/": one reverse() a page, not one a row
     detail_prefix = reverse("payment_list", args=[organization.slug])
+    totals = ledger_selectors.payments_totals_cached(
+        selection, organization_id=organization.pk, scope=f"{seen_scope}|{filters!r}|{zone}"
+    )
+    currency = organization.currency or "usd"
     context = {
         "form": form,
         "options": form.options(),
         "rows": [_row(r, tz, detail_prefix) for r in rows],
         "next_cursor": next_cursor,
         "paged": bool(request.GET.get("cursor")),
-        "totals": ledger_selectors.payments_totals_cached(
-            queryset, organization_id=organization.pk, scope=f"{scope}|{filters!r}|{zone}"
-        ),
-        "currency": organization.currency or "usd",
-        "zone_name": str(organization.time_zone),
+        "collected": selection.collected,
+        "totals": totals,
+        # the cards: the organization's currency, then any other its history holds
+        "cards": [
+            (c, totals.figures(c)) for c in dict.fromkeys([currency.lower(), *totals.by_currency])
+        ],
+        "currency": currency,
+        "zone_name": zone,
         "filter_query": _filter_query(request),
     }
     template = "payments/payment_list.html"
@@ -170,10 +168,10 @@ def payment_export(request: OrganizationRequest, fmt: str) -> HttpResponse | Str
     """The filtered set as CSV (streamed) or XLSX (written to a temporary file)."""
     organization = request.organization
     zone = str(organization.time_zone)
-    queryset = _filtered_payments(request, _filter_form(request).filters(zone))
+    selection = _selection(request, _filter_form(request).filters(zone))
     if fmt == "xlsx":
-        return ledger_export.xlsx_response(queryset, zone=zone, organization=organization)
-    return ledger_export.csv_response(queryset, zone=zone, organization=organization)
+        return ledger_export.xlsx_response(selection, zone=zone, organization=organization)
+    return ledger_export.csv_response(selection, zone=zone, organization=organization)
 
 
 def _payment_for(request: OrganizationRequest, pk: int, capability: Capability) -> PaymentRequest:
@@ -214,7 +212,7 @@ def _render_payment(
     ]
     context = {
         "payment": payment,
-        "row": _status(payment.status, payment.amount_cents, payment.fee_cents, payment.net_cents),
+        "row": _status(payment.status),
         "amounts": ledger_selectors.payment_amounts(payment),
         "timeline": timeline,
         "zone_name": str(organization.time_zone),

@@ -134,6 +134,10 @@ class PaymentRequest(models.Model):
             models.Index(fields=["organization", "-created_at", "-id"]),
             models.Index(fields=["organization", "team", "-created_at"]),
             models.Index(fields=["organization", "created_by", "-created_at"]),
+            # ...and by paid time: its collected payments, newest paid first.
+            models.Index(fields=["organization", "-paid_at", "-id"]),
+            models.Index(fields=["organization", "team", "-paid_at"]),
+            models.Index(fields=["organization", "created_by", "-paid_at"]),
             models.Index(fields=["organization", "posted_at"]),
             models.Index(fields=["payment_intent_id"]),
             models.Index(fields=["charge_id"]),

@@ -6,7 +6,7 @@ from typing import Any
 
 from payments.audit import money_data, payment_request_data
 from payments.models import PaymentRequest, WebhookEvent
-from payments.movements import dispute_recorded
+from payments.movements import dispute_recorded, dispute_won_recorded
 from payments.requests.duplicates import duplicate_charge_detect
 from payments.requests.services import payment_request_apply_charge, payment_request_mark_paid
 from payments.timeline import payment_request_timeline
@@ -180,4 +180,28 @@ def charge_dispute_created(event: WebhookEvent) -> None:
         data=payment_request_data(
             payment_request, reason=reason, **money_data(amount_cents, currency)
         ),
+    )
+
+
+@handles("charge.dispute.closed")
+def charge_dispute_closed(event: WebhookEvent) -> None:
+    """A dispute won: the money is the dealership's again (lost: it stays out, as written
+    when the dispute opened)."""
+    dispute = event_object(event)
+    payment_request = _payment_request(event, dispute)
+    if payment_request is None or dispute.get("status") != "won":
+        return
+    if not dispute_won_recorded(payment=payment_request, dispute=dispute, at=event.created):
+        return
+    if payment_request.status == PaymentRequest.Status.DISPUTED:
+        payment_request.status = PaymentRequest.Status.PAID
+        payment_request.save(update_fields=["status"])
+    payment_request_timeline(payment_request, "payment_request.dispute_won")
+    amount_cents = int(dispute.get("amount") or payment_request.amount_cents)
+    currency = str(dispute.get("currency") or payment_request.currency)
+    audit_record(
+        AuditAction.PAYMENT_REQUEST_DISPUTE_WON,
+        payment_request,
+        actor=None,
+        data=payment_request_data(payment_request, **money_data(amount_cents, currency)),
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from payments.models import PaymentRequest
+from payments.models import LedgerEntry, PaymentRequest
 from payments.money import platform_fee
-from payments.movements import charge_recorded
+from payments.movements import charge_recorded, ledger_record
 
 
 def payment_row(ticket, *, amount=10_000, at: datetime, status="paid", save=True, **fields):
@@ -35,4 +35,21 @@ def payment_row(ticket, *, amount=10_000, at: datetime, status="paid", save=True
         payment.save()
         if paid:
             charge_recorded(payment=payment)
+        if payment.refunded_cents:
+            money_out(payment, LedgerEntry.Kind.REFUND, payment.refunded_cents, at)
+        if status == "disputed":
+            money_out(payment, LedgerEntry.Kind.DISPUTE, amount, at)
     return payment
+
+
+def money_out(payment, kind, cents, at: datetime, source=""):
+    """A refund or dispute of ``payment`` in the ledger, as its handler writes it."""
+    ledger_record(
+        kind=kind,
+        source=source or f"{kind}-test-{payment.pk}",
+        organization_id=payment.organization_id,
+        currency=payment.currency,
+        amount_cents=-cents,
+        occurred_at=at,
+        payment=payment,
+    )

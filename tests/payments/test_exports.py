@@ -12,7 +12,7 @@ import pytest
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from payments.models import PaymentRequest
+from payments.models import LedgerEntry, PaymentRequest
 from payments.money import decimal_string
 from tests.payments.payments_tab import payment_row
 
@@ -75,39 +75,58 @@ def test_csv_totals_equal_the_list_totals_for_a_local_day(admin_client, payments
     rows = read_csv(admin_client.get(URL + "export.csv", day))
 
     header, body, total = rows[0], rows[1:-1], rows[-1]
-    assert len(body) == list_totals["count"] == 4  # the 00:30 next-day payment is out
-    col = {name: header.index(name) for name in ("Gross", "Fee", "Net", "Refunded", "Number")}
+    # the open request (not paid) and the 00:30 next-day payment are out
+    assert len(body) == list_totals.count == 3
+    names = ("Collected", "Refunds", "Disputes", "Gross", "Fee", "Net", "Number")
+    col = {name: header.index(name) for name in names}
     late = next(r for r in body if r[col["Number"]] == payments[0].display_number)
     assert late[header.index("Paid at (America/Chicago)")] == "2026-07-14 23:30:00"
     assert late[header.index("Paid at (UTC)")] == "2026-07-15 04:30:00"
-    assert late[col["Gross"]] == "1234.56"
-    for name, key in (
-        ("Gross", "gross"),
-        ("Fee", "fees"),
-        ("Net", "net"),
-        ("Refunded", "refunded"),
+    assert late[col["Collected"]] == "1234.56"
+    figures = list_totals.figures("usd")
+    for name, value in (
+        ("Collected", figures.collected),
+        ("Refunds", figures.refunds),
+        ("Disputes", figures.disputes),
+        ("Gross", figures.gross),
+        ("Fee", figures.fees),
+        ("Net", figures.net),
     ):
-        assert total[col[name]] == decimal_string(list_totals[key])
-    # And the list's totals against the stored rows, to the cent.
+        assert total[col[name]] == decimal_string(value)
+    # And the list's totals against the stored rows, to the cent: gross = fee + net.
     stored = PaymentRequest.objects.filter(pk__in=[p.pk for p in payments[:3]])
-    assert Decimal(total[col["Gross"]]) * 100 == sum(p.amount_cents for p in stored)
-    assert total[0] == "Total (4 payments)"
+    assert Decimal(total[col["Collected"]]) * 100 == sum(p.amount_cents for p in stored)
+    assert figures.refunds == -50_000
+    assert figures.gross == figures.fees + figures.net
+    assert (total[0], total[header.index("Currency")]) == ("Total (3 payments)", "USD")
 
 
 def test_csv_export_follows_the_managers_scope_and_filters(client, manager_membership, payments):
     client.force_login(manager_membership.user)
     rows = read_csv(client.get(URL + "export.csv", {"status": "refunded"}))
     assert len(rows) == 3  # header, one payment, totals
-    assert rows[1][rows[0].index("Refunded")] == "500.00"
+    assert rows[1][rows[0].index("Refunds")] == "-500.00"
 
 
 def test_csv_streams_from_an_iterator(admin_client, ticket):
     now = timezone.now()
-    PaymentRequest.objects.bulk_create(
+    created = PaymentRequest.objects.bulk_create(
         [
             payment_row(ticket, amount=1_001, at=now - timedelta(seconds=i), save=False)
             for i in range(1_200)
         ]
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            organization_id=p.organization_id,
+            kind=LedgerEntry.Kind.CHARGE,
+            source=f"payment-{p.pk}",
+            currency="usd",
+            amount_cents=p.amount_cents,
+            occurred_at=p.paid_at,
+            payment=p,
+        )
+        for p in created
     )
     response = admin_client.get(URL + "export.csv")
     assert response.streaming
@@ -136,9 +155,10 @@ def test_xlsx_has_zoned_headers_exact_amounts_and_totals(admin_client, payments)
     rows = list(sheet.iter_rows(values_only=True))
     header, total = rows[0], rows[-1]
     assert "Paid at (America/Chicago)" in header and "Paid at (UTC)" in header
-    assert len(rows) == 6
+    assert len(rows) == 5
+    figures = list_totals.figures("usd")
     gross = header.index("Gross")
-    assert round(Decimal(str(total[gross])) * 100) == list_totals["gross"]
-    assert round(Decimal(str(total[header.index("Net")])) * 100) == list_totals["net"]
+    assert round(Decimal(str(total[gross])) * 100) == figures.gross
+    assert round(Decimal(str(total[header.index("Net")])) * 100) == figures.net
     late = next(r for r in rows if r[0] == payments[0].display_number)
     assert late[header.index("Paid at (America/Chicago)")] == datetime(2026, 7, 14, 23, 30)

@@ -174,6 +174,35 @@ def test_a_dispute_takes_its_amount_and_stripes_fee_out_once(with_session, platf
     ]
 
 
+def test_a_dispute_won_puts_the_amount_back_once_and_stripes_fee_stays_out(
+    with_session, platform, later
+):
+    platform("charge.succeeded", charge(with_session), later())
+    dispute = {
+        "id": "dp_2",
+        "object": "dispute",
+        "charge": "ch_test_1",
+        "payment_intent": "pi_test_1",
+        "reason": "product_not_received",
+        "amount": with_session.amount_cents,
+        "currency": with_session.currency,
+        "status": "needs_response",
+        "balance_transactions": [{"object": "balance_transaction", "fee": 1500}],
+    }
+    platform("charge.dispute.created", dispute, later(1))
+    platform("charge.dispute.closed", dict(dispute, status="lost"), later(2))
+    assert balance(payment=with_session) == -with_session.fee_cents - 1500
+    platform("charge.dispute.closed", dict(dispute, status="won"), later(3))
+    platform("charge.dispute.closed", dict(dispute, status="won"), later(4))
+    assert entries(payment=with_session, kind=Kind.DISPUTE_WON) == [
+        (Kind.DISPUTE_WON, with_session.amount_cents)
+    ]
+    with_session.refresh_from_db()
+    assert with_session.status == PaymentRequest.Status.PAID
+    net = with_session.amount_cents - with_session.fee_cents - 1500
+    assert balance(payment=with_session) == net
+
+
 def test_a_payout_leaves_the_balance_when_created_and_comes_back_when_it_fails(
     connected_account, deliver, later
 ):

@@ -11,13 +11,13 @@ from django.utils import timezone
 from payments import dates
 from payments.ledger import selectors as ledger_selectors
 from payments.ledger import services as ledger_services
-from payments.models import PaymentRequest
+from payments.models import LedgerEntry, PaymentRequest
 from payments.requests import services as requests_services
 from teams.audit import AuditAction, describe
 from teams.models import AuditLog
 from teams.roles import ROLE_CAPABILITIES, Capability, Role
 from tests.factories import MembershipFactory, TeamFactory
-from tests.payments.payments_tab import payment_row
+from tests.payments.payments_tab import money_out, payment_row
 from tickets.models import TimelineEntry
 from tickets.services import customer_get_or_create, ticket_open
 
@@ -56,7 +56,7 @@ def test_manager_sees_only_payments_of_their_payments_enabled_teams(
 
     assert response.status_code == 200
     assert numbers(response) == [mine.pk]
-    assert response.context["totals"]["count"] == 1
+    assert response.context["totals"].count == 1
 
 
 def test_admin_sees_every_team(admin_client, ticket, other_team_ticket):
@@ -65,17 +65,25 @@ def test_admin_sees_every_team(admin_client, ticket, other_team_ticket):
     assert len(numbers(admin_client.get(URL))) == 2
 
 
-def test_list_holds_payments_that_reached_stripe_only(admin_client, ticket):
+def test_the_list_holds_collected_payments_and_unpaid_requests_only_when_asked_for(
+    admin_client, ticket
+):
     now = timezone.now()
     shown = [
         payment_row(ticket, at=now, status="paid"),
         payment_row(ticket, at=now, status="refunded", refunded_cents=10_000),
         payment_row(ticket, at=now, status="disputed"),
-        payment_row(ticket, at=now, status="open"),  # Checkout started
     ]
+    opened = payment_row(ticket, at=now, status="open")  # Checkout started, not paid
     payment_row(ticket, at=now, status="open", checkout_session_id="")  # never opened Pay
     payment_row(ticket, at=now, status="cancelled", checkout_session_id="")
     assert sorted(numbers(admin_client.get(URL))) == sorted(p.pk for p in shown)
+
+    response = admin_client.get(URL, {"status": "open"})
+    assert numbers(response) == [opened.pk]
+    row = response.context["rows"][0]
+    assert (row["collected"], row["fee"], row["net"]) == ("—", "—", "—")
+    assert response.context["totals"].by_currency == {}  # an unpaid request moved nothing
 
 
 def test_advisor_gets_403(advisor_client, ticket):
@@ -235,39 +243,42 @@ def test_amount_search_is_exact_to_the_cent():
 # Totals -----------------------------------------------------------------------------------
 
 
-def test_totals_add_up_to_the_cent_against_the_stored_rows(admin_client, ticket):
+def test_totals_add_up_to_the_cent_against_the_ledger(admin_client, ticket):
     now = timezone.now()
     amounts = [50, 99, 101, 12_345, 4_999_999, 333_333]
     for i, amount in enumerate(amounts):
         payment_row(ticket, amount=amount, at=now - timedelta(minutes=i))
     payment_row(ticket, amount=20_000, at=now, status="refunded", refunded_cents=20_000)
-    payment_row(ticket, amount=7_777, at=now, status="open")  # counted, collected nothing
+    payment_row(ticket, amount=7_777, at=now, status="open")  # not listed, moved nothing
 
-    totals = admin_client.get(URL).context["totals"]
+    response = admin_client.get(URL)
+    totals = response.context["totals"]
+    figures = totals.figures("usd")
 
     collected = PaymentRequest.objects.exclude(status="open")
-    assert totals == {
-        "count": 8,
-        "gross": sum(p.amount_cents for p in collected),
-        "fees": sum(p.fee_cents for p in collected),
-        "net": sum(p.net_cents for p in collected),
-        "refunded": 20_000,
-    }
-    assert totals["gross"] == totals["fees"] + totals["net"]
+    assert totals.count == 7
+    assert figures.collected == sum(p.amount_cents for p in collected)
+    assert figures.fees == sum(p.fee_cents for p in collected)
+    assert figures.refunds == -20_000
+    assert figures.net == figures.collected - 20_000 - figures.fees
+    assert figures.gross == figures.fees + figures.net
+    ledger = sum(LedgerEntry.objects.values_list("amount_cents", flat=True))
+    assert figures.net == ledger
 
 
 def test_totals_follow_the_filters(admin_client, ticket):
     payment_row(ticket, amount=1_000, at=local(2026, 7, 14, 23, 30))
     payment_row(ticket, amount=2_000, at=local(2026, 7, 15, 0, 30))
     response = admin_client.get(URL, {"date_from": "2026-07-15", "date_to": "2026-07-15"})
-    assert response.context["totals"]["gross"] == 2_000
+    assert response.context["totals"].figures("usd").collected == 2_000
     assert b"$20.00 USD" in response.content
 
 
-def test_totals_are_one_query(django_assert_num_queries, ticket):
+def test_totals_are_two_queries(django_assert_num_queries, ticket):
     payment_row(ticket, at=timezone.now())
-    with django_assert_num_queries(1):
-        ledger_selectors.payments_totals(PaymentRequest.objects.all())
+    selection = ledger_selectors.Selection(PaymentRequest.objects.all(), None, "paid_at")
+    with django_assert_num_queries(2):
+        ledger_selectors.payments_totals(selection)
 
 
 def test_totals_are_read_from_the_cache_until_a_payment_of_the_organization_changes(
@@ -277,32 +288,19 @@ def test_totals_are_read_from_the_cache_until_a_payment_of_the_organization_chan
     from django.test.utils import CaptureQueriesContext
 
     payment = payment_row(ticket, amount=10_000, at=timezone.now())
-    assert admin_client.get(URL).context["totals"]["gross"] == 10_000
+    assert admin_client.get(URL).context["totals"].figures("usd").collected == 10_000
 
     def aggregates():
         with CaptureQueriesContext(connection) as queries:
             totals = admin_client.get(URL).context["totals"]
-        return totals, sum('COUNT("payments_paymentrequest"' in q["sql"] for q in queries)
+        return totals, sum("COUNT(*)" in q["sql"] for q in queries)
 
-    assert aggregates() == ({**admin_client.get(URL).context["totals"]}, 0)  # no sum again
-    payment.status = "refunded"
-    payment.refunded_cents = 10_000
-    payment.save()  # a webhook's handler, a refund: any save of one of its payments
+    assert aggregates() == (admin_client.get(URL).context["totals"], 0)  # no sum again
+    money_out(payment, LedgerEntry.Kind.REFUND, 10_000, timezone.now())  # a refund's handler
     totals, summed = aggregates()
-    assert (totals["refunded"], summed) == (10_000, 1)
-    PaymentRequest.objects.create(  # a new payment counts at once
-        organization=payment.organization,
-        ticket=ticket,
-        team=ticket.team,
-        amount_cents=2_500,
-        currency="usd",
-        fee_cents=100,
-        description="Brakes",
-        token="fresh-token",
-        status="paid",
-        checkout_session_id="cs_fresh",
-    )
-    assert aggregates()[0]["gross"] == 12_500
+    assert (totals.figures("usd").refunds, summed) == (-10_000, 1)
+    payment_row(ticket, amount=2_500, at=timezone.now())  # a new payment counts at once
+    assert aggregates()[0].figures("usd").collected == 12_500
 
 
 def test_a_search_is_a_union_of_lookups_the_trigram_indexes_serve(ticket):
@@ -317,7 +315,7 @@ def test_a_search_is_a_union_of_lookups_the_trigram_indexes_serve(ticket):
         PaymentRequest.objects.filter(organization=organization),
         organization=organization,
         filters=PaymentFilters(q="(312) 555-0142"),
-    )
+    ).queryset
     sql = str(queryset.query)
     assert " UNION " in sql
     assert "mobile_phone" in sql.split(" UNION ")[0]
@@ -383,12 +381,13 @@ def test_list_query_count_is_constant(
     client.force_login(manager_membership.user)
     client.get(URL)  # warm the session
 
-    # the session and the totals' version are read from the database (Redis may be down)
-    with django_assert_max_num_queries(10):
+    # the session and the totals' version are read from the database (Redis may be down),
+    # and the totals are two: the count of payments, the sums of their ledger entries
+    with django_assert_max_num_queries(11):
         response = client.get(URL, {"q": "Dana", "status": "paid", "posted": "no"})
 
     assert len(numbers(response)) == min(count, 50)
-    assert response.context["totals"]["count"] == count
+    assert response.context["totals"].count == count
 
 
 def test_table_part_refreshes_in_place_with_the_filters(admin_client, ticket):

@@ -422,6 +422,7 @@ def test_every_handled_event_type_is_registered_by_its_part():
         "account.application.deauthorized",
         "account.updated",
         "capability.updated",
+        "charge.dispute.closed",
         "charge.dispute.created",
         "charge.refunded",
         "charge.succeeded",
