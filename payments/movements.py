@@ -17,6 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from payments.models import LedgerEntry, PaymentRequest, Payout, Refund
+from teams.models import Organization
 
 Kind = LedgerEntry.Kind
 
@@ -68,9 +69,13 @@ def _payment_entry(payment: PaymentRequest, kind: str, amount_cents: int, at: da
 
 
 def charge_recorded(*, payment: PaymentRequest) -> None:
-    """The paid request's charge in, and our platform fee out, when it was paid."""
+    """The paid request's charge in, and our platform fee out, when it was paid; the
+    organization's first charge locks its currency (Organization.currency_locked_at)."""
     assert payment.paid_at is not None, "a charge moves money once it is paid"
-    _payment_entry(payment, Kind.CHARGE, payment.amount_cents, payment.paid_at)
+    if _payment_entry(payment, Kind.CHARGE, payment.amount_cents, payment.paid_at):
+        Organization.objects.filter(
+            pk=payment.organization_id, currency_locked_at__isnull=True
+        ).update(currency_locked_at=payment.paid_at)
     _payment_entry(payment, Kind.PLATFORM_FEE, -payment.fee_cents, payment.paid_at)
 
 

@@ -75,8 +75,14 @@ class OrganizationForm(forms.ModelForm):
             )
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, locked: Organization | None = None, **kwargs):
+        """``locked``: an organization that has taken payments; its country is then shown but
+        not editable (a posted value is ignored; organization_update refuses it too)."""
         super().__init__(*args, **kwargs)
+        if locked is not None:
+            field = self.fields["country"]
+            field.disabled = True
+            field.help_text = locked.currency_locked_message
         first = [(code, countries.name(code)) for code in ("US", "CA")]
         rest = [(c.code, c.name) for c in countries if c.code not in ("US", "CA")]
         self.fields["country"].choices = [("", "---------"), *first, ("", "──────────"), *rest]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
@@ -28,6 +29,9 @@ class Organization(models.Model):
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     country = CountryField(_("country"))
     time_zone = TimeZoneField(_("time zone"), default="America/Chicago", use_pytz=False)
+    # When the first payment was collected: from then on the country, and so the currency of
+    # every figure, stays as it is (no total may add two currencies).
+    currency_locked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -43,6 +47,14 @@ class Organization(models.Model):
     @property
     def payments_supported(self) -> bool:
         return self.country_code in PAYMENT_CURRENCIES
+
+    @property
+    def currency_locked_message(self) -> str:
+        return gettext(
+            "The country can no longer change: this dealership has taken payments in "
+            "%(currency)s, and its figures stay in that currency. A business in another "
+            "country needs an organization of its own."
+        ) % {"currency": (self.currency or "").upper()}
 
     @property
     def currency(self) -> str | None:

@@ -95,6 +95,9 @@ def organization_update(
         "country": organization.country_code,
         "time_zone": str(organization.time_zone),
     }
+    locked = Organization.objects.filter(pk=organization.pk, currency_locked_at__isnull=False)
+    if str(country) != before["country"] and locked.exists():
+        raise ValidationError({"country": organization.currency_locked_message})
     organization.name, organization.country, organization.time_zone = name, country, time_zone
     organization.save(update_fields=["name", "country", "time_zone"])
     after = {"name": name, "country": country, "time_zone": str(time_zone)}

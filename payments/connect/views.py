@@ -181,6 +181,7 @@ def _organization_form(request: OrganizationRequest, data=None) -> OrganizationF
     organization = request.organization
     return OrganizationForm(
         data,
+        locked=organization if organization.currency_locked_at else None,
         initial={
             "name": organization.name,
             "country": organization.country_code,

@@ -117,3 +117,23 @@ def test_two_currencies_are_never_added_together(admin_client, ticket):
     assert [c for c, _f in response.context["cards"]] == ["usd", "cad"]
     assert b"$1,000.00" not in response.content
     assert usd.pk in [row["pk"] for row in response.context["rows"]]
+
+
+def test_the_refund_time_on_the_payment_page_is_local_with_its_zone(admin_client, ticket):
+    from payments.models import Refund
+
+    at = datetime(2026, 11, 1, 7, 30, tzinfo=ZoneInfo("UTC"))  # 1:30 AM CST, the second one
+    payment = payment_row(
+        ticket, at=local(2026, 10, 30, 10), status="refunded", refunded_cents=10_000
+    )
+    payment.refunded_at = at
+    payment.save(update_fields=["refunded_at"])
+    Refund.objects.create(
+        organization=payment.organization,
+        payment=payment,
+        amount_cents=10_000,
+        currency="usd",
+        status=Refund.Status.SUCCEEDED,
+    )
+    response = admin_client.get(f"{URL}{payment.pk}/")
+    assert b'id="refund-time">Nov 1, 2026, 1:30 AM CST<' in response.content
