@@ -79,14 +79,15 @@ class OrganizationForm(forms.ModelForm):
         """``locked``: an organization that has taken payments; its country is then shown but
         not editable (a posted value is ignored; organization_update refuses it too)."""
         super().__init__(*args, **kwargs)
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)
         if locked is not None:
-            field = self.fields["country"]
-            field.disabled = True
-            field.help_text = locked.currency_locked_message
+            country.disabled = True
+            country.help_text = locked.currency_locked_message
         first = [(code, countries.name(code)) for code in ("US", "CA")]
         rest = [(c.code, c.name) for c in countries if c.code not in ("US", "CA")]
-        self.fields["country"].choices = [("", "---------"), *first, ("", "──────────"), *rest]
-        self.fields["country"].initial = self.fields["country"].initial or "US"
+        country.choices = [("", "---------"), *first, ("", "──────────"), *rest]
+        country.initial = country.initial or "US"
         self.fields["time_zone"].initial = self.initial.get("time_zone", "America/Chicago")
 
 

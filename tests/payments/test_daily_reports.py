@@ -399,7 +399,7 @@ def test_the_reports_page_lists_days_with_local_times(manager_client, stored_rep
     response = manager_client.get(_url("report_list"))
     html = response.content.decode()
     assert "$1,234.56 USD" in html
-    assert "Nov 27, 2026 6:00 AM CST (America/Chicago)" in html
+    assert "Nov 27, 2026, 6:00 AM CST (America/Chicago)" in html
     assert _url("report_csv") in html
 
     detail = manager_client.get(_url("report_detail")).content.decode()
