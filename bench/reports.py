@@ -29,11 +29,13 @@ organization = Organization.objects.get(pk=int(sys.argv[1]))
 day = date.fromisoformat(sys.argv[2])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
-report = daily_report_build(organization=organization, day=day)
+report, _built = daily_report_build(organization=organization, day=day)
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+totals = list(report.totals.values())
 print(json.dumps({"seconds": seconds, "rss_before_kib": before, "peak_kib": peak,
-                  "count": report.totals["count"], "rows": len(report.rows)}))
+                  "count": sum(t["charges"] for t in totals),
+                  "rows": sum(t["lines"] for t in totals)}))
 """
 
 
@@ -132,7 +134,7 @@ def report(r: dict) -> list[str]:
     lines = [
         f"### 4. Daily report and CSV export ({r['payments']:,} payments; the busy day {r['day']})",
         "",
-        f"Daily report of the busy day ({rep['count']:,} payments, {rep['rows']:,} rows): "
+        f"Daily report of the busy day ({rep['count']:,} payments, {rep['rows']:,} lines): "
         f"**{rep['seconds']:.1f} s**, peak memory of its process **{_mib(rep['peak_kib'])} MiB** "
         f"({_mib(rep['rss_before_kib'])} MiB before it started).",
         "",

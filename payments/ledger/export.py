@@ -22,7 +22,8 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from payments.exports import CsvWriter, xlsx_cell
-from payments.ledger.selectors import PAGE_COLUMNS, Figures, Selection, ordered
+from payments.figures import Figures
+from payments.ledger.selectors import PAGE_COLUMNS, Selection, ordered
 from payments.models import display_number
 from payments.money import decimal_string
 from payments.scope import COLLECTED_STATUSES

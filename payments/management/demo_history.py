@@ -181,7 +181,8 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
 
 
 def build_reports(*, organization: Organization, days: int = 21) -> None:
-    """The daily reconciliation reports of the history's days (replaced on each run)."""
+    """The daily reconciliation reports of the history's days (a day that changed since its
+    last revision gets a new one)."""
 
     today = timezone.localdate(timezone=organization.time_zone)
     for back in range(days, 0, -1):

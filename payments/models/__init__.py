@@ -6,7 +6,7 @@ from payments.models.demo import DemoStripeAccount, DemoStripeCheckout
 from payments.models.ledger import LedgerEntry
 from payments.models.payouts import Payout, PayoutLine, PayoutNotification
 from payments.models.refunds import Refund
-from payments.models.reports import DailyReport, StripeReportRun
+from payments.models.reports import DailyReport, DailyReportLine, StripeReportRun
 from payments.models.requests import (
     DuplicateCharge,
     PaymentCounters,
@@ -18,6 +18,7 @@ from payments.models.webhooks import WebhookEvent
 __all__ = [
     "ConnectedAccount",
     "DailyReport",
+    "DailyReportLine",
     "DemoStripeAccount",
     "DemoStripeCheckout",
     "DuplicateCharge",

@@ -11,25 +11,100 @@ from teams.models import Organization
 
 
 class DailyReport(models.Model):
-    """The reconciliation report of one local day of one organization (built at 06:00 local)."""
+    """One revision of the reconciliation report of one local day of one organization: the
+    day's ledger movements as lines (DailyReportLine), built at 06:00 local the next morning.
+
+    A revision is never changed once built: a movement learnt of later (a refund next week of
+    today's payment) is on the report of the day it happened; a day whose movements differ
+    from its latest revision gets a new revision, saying what changed and sent again to the
+    same recipients, while the earlier ones stay readable. ``totals`` are the sums of the
+    revision's lines per currency (cents): lines, charges, posted, collected, refunds,
+    disputes, fees, net and payouts. ``digest`` fingerprints the money columns of the lines."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="daily_reports"
     )
     day = models.DateField()
+    revision = models.PositiveIntegerField(default=1)
     time_zone = models.CharField(max_length=64)
+    starts_at = models.DateTimeField(null=True)
+    ends_at = models.DateTimeField(null=True)
     totals = models.JSONField(default=dict)
-    rows = models.JSONField(default=list)
+    digest = models.CharField(max_length=32, blank=True)
+    changes = models.TextField(blank=True)
+    recipients = models.JSONField(default=list)
     generated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "day"], name="daily_report_once")
+            models.UniqueConstraint(
+                fields=["organization", "day", "revision"], name="daily_report_revision_once"
+            )
         ]
-        indexes = [models.Index(fields=["organization", "-day"])]
+        indexes = [models.Index(fields=["organization", "-day", "-revision"])]
 
     def __str__(self) -> str:
-        return f"{self.organization} {self.day}"
+        return f"{self.organization} {self.day} r{self.revision}"
+
+    @property
+    def hours(self) -> int:
+        if self.starts_at is None or self.ends_at is None:
+            return 24
+        return int((self.ends_at - self.starts_at).total_seconds() // 3600)
+
+
+class DailyReportLine(models.Model):
+    """One line of a daily report: one source's movements on the day (a charge with its fee,
+    a refund with the fee returned, a dispute with its fee, a payout), with what the day's
+    report said of its payment when it was built. gross = fee + net on every line; a payout's
+    amount is in ``payout_cents`` (positive: money sent to the bank)."""
+
+    report = models.ForeignKey(DailyReport, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16)
+    source = models.CharField(max_length=80, blank=True)
+    occurred_at = models.DateTimeField(null=True)
+    currency = models.CharField(max_length=3)
+    gross_cents = models.BigIntegerField(default=0)
+    fee_cents = models.BigIntegerField(default=0)
+    net_cents = models.BigIntegerField(default=0)
+    payout_cents = models.BigIntegerField(default=0)
+    payment = models.ForeignKey(
+        "payments.PaymentRequest", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey("teams.Team", null=True, on_delete=models.SET_NULL, related_name="+")
+    number = models.CharField(max_length=20, blank=True)
+    customer = models.CharField(max_length=150, blank=True)
+    team_name = models.CharField(max_length=150, blank=True)
+    description = models.TextField(blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=32, blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    charge_id = models.CharField(max_length=255, blank=True)
+    refund_id = models.CharField(max_length=255, blank=True)
+    payout_id = models.CharField(max_length=255, blank=True)
+    posted = models.BooleanField(default=False)
+    posted_at = models.DateTimeField(null=True)
+    posted_reference = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "position"], name="daily_report_line_once"),
+            models.CheckConstraint(
+                condition=models.Q(gross_cents=models.F("fee_cents") + models.F("net_cents")),
+                name="daily_report_line_adds_up",
+            ),
+        ]
+        ordering = ["report", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.report} #{self.position} {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        from payments.models.ledger import LedgerEntry
+
+        return str(dict(LedgerEntry.Kind.choices).get(self.kind, self.kind))
 
 
 class StripeReportRun(models.Model):

@@ -1,107 +1,178 @@
-"""The daily report as CSV and XLSX: its columns, rows and totals."""
+"""The daily report as CSV and XLSX: a line per movement, read from the stored lines in pages
+(constant memory whatever the day's size), then per currency the totals of charges, refunds,
+disputes and payouts and the day's total. gross = fee + net on every row."""
 
 from __future__ import annotations
 
 import io
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
+from zoneinfo import ZoneInfo
 
-import openpyxl
+from openpyxl import Workbook
 
 from payments.exports import CsvWriter, xlsx_cell
-from payments.models import DailyReport
+from payments.models import DailyReport, DailyReportLine, LedgerEntry
 from payments.money import decimal_string
+from payments.reports.selectors import (
+    iter_lines,
+    report_hidden,
+    report_lines,
+    report_totals,
+)
+from teams.models import Membership
 
-MONEY_COLUMNS = {"gross_cents", "fee_cents", "net_cents", "refunded_cents", "payout_cents"}
-
-
-EXPORT_COLUMNS: list[tuple[str, str]] = [
-    ("kind", "Type"),
-    ("time_local", "Time ({tz})"),
-    ("time_utc", "Time (UTC)"),
-    ("number", "Request"),
-    ("customer", "Customer"),
-    ("team", "Team"),
-    ("description", "Description"),
-    ("reference", "DBS reference"),
-    ("status", "Status"),
-    ("currency", "Currency"),
-    ("gross_cents", "Gross"),
-    ("fee_cents", "Fee"),
-    ("net_cents", "Net"),
-    ("refunded_cents", "Refunded"),
-    ("payout_cents", "Payout"),
-    ("payment_intent_id", "Stripe PaymentIntent"),
-    ("charge_id", "Stripe charge"),
-    ("refund_id", "Stripe refund"),
-    ("payout_id", "Stripe payout"),
-    ("posted", "Posted to DBS"),
-    ("posted_at_local", "Posted at ({tz})"),
-    ("posted_reference", "DBS posting reference"),
+HEADER = [
+    "Type",
+    "Time ({tz})",
+    "Time (UTC)",
+    "Request",
+    "Customer",
+    "Team",
+    "Description",
+    "DBS reference",
+    "Status",
+    "Currency",
+    "Gross",
+    "Fee",
+    "Net",
+    "Payout",
+    "Stripe PaymentIntent",
+    "Stripe charge",
+    "Stripe refund",
+    "Stripe payout",
+    "Posted to DBS",
+    "Posted at ({tz})",
+    "DBS posting reference",
 ]
+MONEY_INDEXES = (10, 11, 12, 13)
+TIME_INDEXES = (1, 2, 19)
+KIND_LABELS = {**dict(LedgerEntry.Kind.choices), "other_teams": "Other teams"}
+CHUNK = 1000
 
 
 def export_header(report: DailyReport) -> list[str]:
-    return [label.format(tz=report.time_zone) for _key, label in EXPORT_COLUMNS]
-
-
-def export_rows(report: DailyReport) -> list[list[Any]]:
-    """Rows as exported: amounts in currency units (exact, from cents), then a totals row."""
-    out: list[list[Any]] = []
-    for row in report.rows:
-        values: list[Any] = []
-        for key, _label in EXPORT_COLUMNS:
-            value = row.get(key, "")
-            if key in MONEY_COLUMNS:
-                value = decimal_string(value or 0)
-            elif key == "posted":
-                value = "yes" if value else "no"
-            values.append(value)
-        out.append(values)
-    t = report.totals
-    totals = {
-        "kind": "total",
-        "description": f"{t.get('count', 0)} payments, {t.get('refund_count', 0)} refunds, "
-        f"{t.get('payout_count', 0)} payouts",
-        "currency": t.get("currency", ""),
-        "gross_cents": decimal_string(t.get("gross_cents", 0)),
-        "fee_cents": decimal_string(t.get("fee_cents", 0)),
-        "net_cents": decimal_string(t.get("net_cents", 0)),
-        "refunded_cents": decimal_string(t.get("refunded_cents", 0)),
-        "payout_cents": decimal_string(t.get("payouts_cents", 0)),
-    }
-    out.append([totals.get(key, "") for key, _label in EXPORT_COLUMNS])
-    return out
+    return [label.format(tz=report.time_zone) for label in HEADER]
 
 
 def export_filename(report: DailyReport, extension: str) -> str:
-    return f"{report.organization.slug}-daily-report-{report.day.isoformat()}.{extension}"
+    revision = f"-r{report.revision}" if report.revision > 1 else ""
+    return f"{report.organization.slug}-daily-report-{report.day.isoformat()}{revision}.{extension}"
 
 
-def report_csv(report: DailyReport) -> str:
+def _line_cells(line: DailyReportLine) -> list[Any]:
+    return [
+        str(KIND_LABELS.get(line.kind, line.kind)),
+        line.occurred_at,
+        line.occurred_at,
+        line.number,
+        line.customer,
+        line.team_name,
+        line.description,
+        line.reference,
+        line.status,
+        line.currency.upper(),
+        line.gross_cents,
+        line.fee_cents,
+        line.net_cents,
+        line.payout_cents,
+        line.payment_intent_id,
+        line.charge_id,
+        line.refund_id,
+        line.payout_id,
+        ("yes" if line.posted else "no") if line.payment_id else "",
+        line.posted_at,
+        line.posted_reference,
+    ]
+
+
+def _row(kind: str, currency: str, description: str, money: tuple[int, ...]) -> list[Any]:
+    cells: list[Any] = [None] * len(HEADER)
+    cells[0], cells[6], cells[9] = kind, description, currency.upper()
+    for index, cents in zip(MONEY_INDEXES, money, strict=True):
+        cells[index] = cents
+    return cells
+
+
+def export_rows(report: DailyReport, membership: Membership | None) -> Iterator[list[Any]]:
+    """Every row of both files, amounts in cents and times as instants: the lines the member
+    reads, one "other teams" line per currency for the rest, then the totals."""
+    for line in iter_lines(report_lines(report, membership)):
+        yield _line_cells(line)
+    for hidden in report_hidden(report, membership):
+        yield _row(
+            "Other teams",
+            hidden.currency,
+            f"{hidden.count} lines of teams whose payments you do not see",
+            (hidden.gross_cents, hidden.fee_cents, hidden.net_cents, 0),
+        )
+    for t in report_totals(report):
+        f = t.figures
+        for name, label in (
+            ("collected", "Total charges"),
+            ("refunds", "Total refunds"),
+            ("disputes", "Total disputes"),
+        ):
+            gross, fee = getattr(f, name), t.fees_of(name)
+            yield _row(label, t.currency, "", (gross, fee, gross - fee, 0))
+        yield _row("Total payouts", t.currency, "", (0, 0, 0, t.payouts))
+        yield _row(
+            "Total",
+            t.currency,
+            f"{t.lines} lines: {t.charges} charges",
+            (f.gross, f.fees, f.net, t.payouts),
+        )
+
+
+def report_csv_lines(report: DailyReport, membership: Membership | None) -> Iterator[str]:
+    """The CSV text in pieces of CHUNK rows. Times: ISO 8601 with their UTC offset, which
+    tells the repeated hour of the day daylight saving ends apart."""
+    zone = ZoneInfo(report.time_zone)
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
     writer.writerow(export_header(report))
-    writer.writerows(export_rows(report))
-    return buffer.getvalue()
+    for count, cells in enumerate(export_rows(report, membership), start=1):
+        for index in MONEY_INDEXES:
+            cells[index] = decimal_string(cells[index] or 0)
+        for index in TIME_INDEXES:
+            at: datetime | None = cells[index]
+            target = UTC if index == 2 else zone
+            cells[index] = at.astimezone(target).isoformat(timespec="seconds") if at else ""
+        writer.writerow(["" if value is None else value for value in cells])
+        if count % CHUNK == 0:
+            yield flush()
+    yield flush()
 
 
-def report_xlsx(report: DailyReport) -> bytes:
-    """The report as an XLSX workbook (needs openpyxl; ImportError without it)."""
-
-    workbook = openpyxl.Workbook(write_only=True)
+def report_xlsx(report: DailyReport, membership: Membership | None) -> IO[bytes]:
+    """A write-only workbook (rows go straight to a temporary file), rewound for reading.
+    Excel has no time zones: local times are the zone's wall clock, named in the header."""
+    zone = ZoneInfo(report.time_zone)
+    workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(report.day.isoformat())
     sheet.append(export_header(report))
-    money_indexes = {i for i, (key, _l) in enumerate(EXPORT_COLUMNS) if key in MONEY_COLUMNS}
-    for values in export_rows(report):
-        sheet.append(
-            [
-                xlsx_cell(sheet, Decimal(v), "#,##0.00")
-                if i in money_indexes and v != ""
-                else xlsx_cell(sheet, v)
-                for i, v in enumerate(values)
-            ]
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    for cells in export_rows(report, membership):
+        for index, value in enumerate(cells):
+            if index in MONEY_INDEXES:
+                cells[index] = xlsx_cell(sheet, Decimal(value or 0).scaleb(-2), "#,##0.00")
+            elif index in TIME_INDEXES:
+                target = UTC if index == 2 else zone
+                local = value.astimezone(target).replace(tzinfo=None) if value else None
+                cells[index] = xlsx_cell(sheet, local, "yyyy-mm-dd hh:mm:ss")
+            elif value is not None:
+                cells[index] = xlsx_cell(sheet, value)
+        sheet.append(cells)
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the caller closes it
+    workbook.save(handle)
+    handle.seek(0)
+    return handle

@@ -7,14 +7,14 @@ payments-enabled team) sees it. Every time is shown in the organization's zone, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +23,7 @@ from payments.dates import organization_zone
 from payments.exports import csv_made_safe
 from payments.models import DailyReport, StripeReportRun
 from payments.reports import export as reports_export
-from payments.reports import services as reports_services
+from payments.reports import selectors as reports_selectors
 from payments.reports import stripe_runs as reports_stripe_runs
 from teams.access import OrganizationRequest, organization_view, sees_every_teams_payments
 from teams.roles import Capability
@@ -31,58 +31,79 @@ from teams.roles import Capability
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+LINES_PAGE = 200
+
+
 def _report(request: OrganizationRequest, day: str) -> DailyReport:
+    """The day's report, its latest revision or the one ``?revision=`` asks for; 404 if none."""
     try:
         parsed = date.fromisoformat(day)
+        revision = int(request.GET["revision"]) if request.GET.get("revision") else None
     except ValueError as exc:
-        raise Http404("No such day.") from exc
-    report = get_object_or_404(
-        DailyReport.objects.select_related("organization"),
-        organization=request.organization,
-        day=parsed,
+        raise Http404("No such report.") from exc
+    report = reports_selectors.report_get(request.organization, parsed, revision)
+    if report is None:
+        raise Http404("No such report.")
+    return report
+
+
+def _report_list(request: OrganizationRequest, form: StripeReportForm, status: int = 200):
+    reports = [
+        (report, reports_selectors.report_totals(report))
+        for report in reports_selectors.reports_latest(request.organization)
+    ]
+    return render(
+        request,
+        "payments/reports.html",
+        {"reports": reports, **_stripe_reports_context(request, form)},
+        status=status,
     )
-    return reports_services.report_seen_by(report, request.membership)
 
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
 def report_list(request: OrganizationRequest) -> HttpResponse:
-    organization = request.organization
-    items = list(
-        DailyReport.objects.filter(organization=organization).defer("rows").order_by("-day")[:400]
-    )
-    return render(
-        request,
-        "payments/reports.html",
-        {"reports": items, **_stripe_reports_context(request, StripeReportForm())},
-    )
-
-
-def _short(iso: str) -> str:
-    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M") if iso else ""
+    return _report_list(request, StripeReportForm())
 
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
 def report_detail(request: OrganizationRequest, day: str) -> HttpResponse:
+    """The revision's totals, then its lines in pages of LINES_PAGE (keyset on position)."""
     report = _report(request, day)
-    rows = [
-        {**row, "local_display": _short(row["time_local"]), "utc_display": _short(row["time_utc"])}
-        for row in report.rows
-    ]
+    try:
+        after = int(request.GET.get("after") or 0)
+    except ValueError as exc:
+        raise Http404("No such page.") from exc
+    lines = list(
+        reports_selectors.report_lines(report, request.membership).filter(position__gt=after)[
+            : LINES_PAGE + 1
+        ]
+    )
+    more = len(lines) > LINES_PAGE
+    lines = lines[:LINES_PAGE]
     return render(
         request,
         "payments/report_detail.html",
-        {"report": report, "rows": rows, "totals": report.totals},
+        {
+            "report": report,
+            "totals": reports_selectors.report_totals(report),
+            "lines": lines,
+            "hidden": reports_selectors.report_hidden(report, request.membership),
+            "revisions": list(reports_selectors.report_revisions(report)),
+            "next_after": lines[-1].position if more else None,
+            "first_page": after == 0,
+        },
     )
 
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
-def report_csv(request: OrganizationRequest, day: str) -> HttpResponse:
+def report_csv(request: OrganizationRequest, day: str) -> StreamingHttpResponse:
     report = _report(request, day)
-    response = HttpResponse(
-        reports_export.report_csv(report), content_type="text/csv; charset=utf-8"
+    response = StreamingHttpResponse(
+        reports_export.report_csv_lines(report, request.membership),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = (
         f'attachment; filename="{reports_export.export_filename(report, "csv")}"'
@@ -92,17 +113,14 @@ def report_csv(request: OrganizationRequest, day: str) -> HttpResponse:
 
 @require_GET
 @organization_view(Capability.VIEW_PAYMENTS)
-def report_xlsx(request: OrganizationRequest, day: str) -> HttpResponse:
+def report_xlsx(request: OrganizationRequest, day: str) -> FileResponse:
     report = _report(request, day)
-    try:
-        content = reports_export.report_xlsx(report)
-    except ImportError as exc:  # openpyxl not installed yet
-        raise Http404("XLSX exports are not available.") from exc
-    response = HttpResponse(content, content_type=XLSX_TYPE)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{reports_export.export_filename(report, "xlsx")}"'
+    return FileResponse(
+        reports_export.report_xlsx(report, request.membership),
+        as_attachment=True,
+        filename=reports_export.export_filename(report, "xlsx"),
+        content_type=XLSX_TYPE,
     )
-    return response
 
 
 class StripeReportForm(forms.Form):
@@ -184,17 +202,7 @@ def stripe_report_create(request: OrganizationRequest) -> HttpResponse:
                 "report_list",
                 org=request.organization.slug,
             )
-    items = list(
-        DailyReport.objects.filter(organization=request.organization)
-        .defer("rows")
-        .order_by("-day")[:400]
-    )
-    return render(
-        request,
-        "payments/reports.html",
-        {"reports": items, **_stripe_reports_context(request, form)},
-        status=400,
-    )
+    return _report_list(request, form, status=400)
 
 
 @require_GET

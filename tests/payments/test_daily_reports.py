@@ -1,5 +1,6 @@
-"""Daily reconciliation reports: local-day boundaries, DST, totals to the cent,
-idempotent re-builds, the beat job per time zone and its e-mail, the Reports page."""
+"""Daily reconciliation reports from the ledger: local-day boundaries, DST, totals to the
+cent, revisions instead of changes in place, the beat job per time zone and its e-mails, the
+Reports page and its files."""
 
 from __future__ import annotations
 
@@ -14,8 +15,15 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
-from payments import dates
-from payments.models import ConnectedAccount, DailyReport, PaymentRequest, Payout, Refund
+from payments import dates, movements
+from payments.models import (
+    ConnectedAccount,
+    DailyReport,
+    DailyReportLine,
+    PaymentRequest,
+    Payout,
+    Refund,
+)
 from payments.reports import export as reports_export
 from payments.reports import services as reports_services
 from payments.reports.tasks import daily_reports_run
@@ -55,39 +63,70 @@ def pay(connected_account, ticket):
         if "net_cents" not in fields:
             request.net_cents = request.amount_cents - request.fee_cents
             request.save(update_fields=["net_cents"])
+        movements.charge_recorded(payment=request)
         return request
 
     return _pay
 
 
-def refund(payment: PaymentRequest, created_at: datetime, status=Refund.Status.SUCCEEDED):
-    return Refund.objects.create(
+def refund(
+    payment: PaymentRequest,
+    created_at: datetime,
+    status=Refund.Status.SUCCEEDED,
+    amount=None,
+    fee_returned=False,
+) -> Refund:
+    """A refund; a succeeded one moves its money in the ledger at ``created_at``."""
+    made = Refund.objects.create(
         organization=payment.organization,
         payment=payment,
         stripe_refund_id=f"re_{payment.pk}_{status}",
-        amount_cents=payment.amount_cents,
+        amount_cents=amount or payment.amount_cents,
         currency=payment.currency,
         status=status,
         created_at=created_at,
+        fee_returned=fee_returned,
     )
+    if status == Refund.Status.SUCCEEDED:
+        movements.refund_recorded(refund=made, at=created_at)
+    return made
 
 
-def payout(organization, arrival: date, amount_cents: int, n: int = 1) -> Payout:
-    now = datetime(2026, 11, 20, tzinfo=UTC)
-    return Payout.objects.create(
+def payout(organization, created: datetime, amount_cents: int, n: int = 1) -> Payout:
+    """A payout, which leaves the balance when Stripe creates it."""
+    made = Payout.objects.create(
         organization=organization,
         stripe_payout_id=f"po_report_{organization.pk}_{n}",
         amount_cents=amount_cents,
         currency="usd",
-        arrival_date=arrival,
+        arrival_date=created.date() + timedelta(days=2),
         status="paid",
-        stripe_created=now,
-        synced_at=now,
+        stripe_created=created,
+        synced_at=created,
     )
+    movements.payout_recorded(payout=made, at=created)
+    return made
 
 
-def kinds(report: DailyReport, kind: str) -> list[dict]:
-    return [row for row in report.rows if row["kind"] == kind]
+def build(organization, day: date, **options) -> DailyReport:
+    report, _built = reports_services.daily_report_build(
+        organization=organization, day=day, **options
+    )
+    return report
+
+
+def kinds(report: DailyReport, kind: str) -> list[DailyReportLine]:
+    return list(report.lines.filter(kind=kind).order_by("position"))
+
+
+def csv_rows(report: DailyReport, membership=None) -> list[list[str]]:
+    text = "".join(reports_export.report_csv_lines(report, membership))
+    return list(csv.reader(io.StringIO(text)))
+
+
+def totals(report: DailyReport, currency: str = "usd") -> reports_services.DayTotals:
+    (found,) = [t for t in reports_services.report_totals(report) if t.currency == currency]
+    return found
 
 
 # Days -------------------------------------------------------------------------------------
@@ -100,18 +139,18 @@ def test_a_payment_at_2330_local_belongs_to_that_local_day(organization, pay):
     next_day = pay(local(CHICAGO, 2026, 11, 27, 0, 0))
     pay(local(CHICAGO, 2026, 11, 25, 23, 59, 59))
 
-    report = reports_services.daily_report_build(organization=organization, day=date(2026, 11, 26))
+    report = build(organization, date(2026, 11, 26))
 
-    numbers = [row["number"] for row in kinds(report, "payment")]
-    assert numbers == [first.display_number, late.display_number]
-    row = kinds(report, "payment")[1]
-    assert row["time_local"] == "2026-11-26T23:30:00-06:00"
-    assert row["time_utc"] == "2026-11-27T05:30:00+00:00"
-    assert report.totals["hours"] == 24
-    following = reports_services.daily_report_build(
-        organization=organization, day=date(2026, 11, 27)
-    )
-    assert [row["number"] for row in kinds(following, "payment")] == [next_day.display_number]
+    assert [line.number for line in kinds(report, "charge")] == [
+        first.display_number,
+        late.display_number,
+    ]
+    header, second = csv_rows(report)[0], csv_rows(report)[2]
+    assert second[header.index("Time (America/Chicago)")] == "2026-11-26T23:30:00-06:00"
+    assert second[header.index("Time (UTC)")] == "2026-11-27T05:30:00+00:00"
+    assert report.hours == 24
+    following = build(organization, date(2026, 11, 27))
+    assert [line.number for line in kinds(following, "charge")] == [next_day.display_number]
 
 
 def test_the_day_daylight_saving_time_ends_has_25_hours(organization, pay):
@@ -126,27 +165,29 @@ def test_the_day_daylight_saving_time_ends_has_25_hours(organization, pay):
     late = pay(local(CHICAGO, 2026, 11, 1, 23, 30))  # 05:30 UTC on Nov 2
     pay(local(CHICAGO, 2026, 11, 2, 0, 0))
 
-    report = reports_services.daily_report_build(organization=organization, day=date(2026, 11, 1))
+    report = build(organization, date(2026, 11, 1))
 
-    rows = kinds(report, "payment")
-    assert [r["number"] for r in rows] == [
+    lines = kinds(report, "charge")
+    assert [line.number for line in lines] == [
         early.display_number,
         repeated.display_number,
         late.display_number,
     ]
-    assert [r["time_local"] for r in rows] == [
+    rows = csv_rows(report)
+    local_time = rows[0].index("Time (America/Chicago)")
+    assert [r[local_time] for r in rows[1:4]] == [
         "2026-11-01T00:30:00-05:00",
         "2026-11-01T01:30:00-06:00",
         "2026-11-01T23:30:00-06:00",
     ]
-    assert report.totals["hours"] == 25
-    assert report.totals["count"] == 3
+    assert report.hours == 25
+    assert totals(report).charges == 3
 
 
 # Contents and totals ----------------------------------------------------------------------
 
 
-def test_totals_add_up_to_the_cent_against_the_stored_rows(organization, pay):
+def test_totals_add_up_to_the_cent_refunds_are_money_out_on_the_day_they_happen(organization, pay):
     day = date(2026, 11, 26)
     amounts = [123_456, 5_001, 99_999, 50]
     payments = [pay(local(CHICAGO, 2026, 11, 26, 8 + i, 15), a) for i, a in enumerate(amounts)]
@@ -158,80 +199,107 @@ def test_totals_add_up_to_the_cent_against_the_stored_rows(organization, pay):
     refund(payments[1], local(CHICAGO, 2026, 11, 26, 12, 0), Refund.Status.PENDING)
     refund(payments[2], local(CHICAGO, 2026, 11, 26, 13, 0), Refund.Status.FAILED)
     refund(payments[3], local(CHICAGO, 2026, 11, 27, 0, 1))  # tomorrow
-    payout(organization, day, 250_000, 1)
-    payout(organization, day, 1_234, 2)
-    payout(organization, day + timedelta(days=1), 9_999, 3)
+    payout(organization, local(CHICAGO, 2026, 11, 26, 7, 0), 250_000, 1)
+    payout(organization, local(CHICAGO, 2026, 11, 26, 19, 0), 1_234, 2)
+    payout(organization, local(CHICAGO, 2026, 11, 27, 7, 0), 9_999, 3)
 
-    report = reports_services.daily_report_build(organization=organization, day=day)
-    report.refresh_from_db()  # what the JSON columns hold
-    totals = report.totals
-    stored = PaymentRequest.objects.filter(pk__in=[p.pk for p in payments])
+    report = build(organization, day)
+    report.refresh_from_db()  # what the stored totals hold
+    t = totals(report)
+    fees = sum(p.fee_cents for p in payments)
 
-    assert totals["count"] == 4
-    assert totals["gross_cents"] == sum(amounts) == sum(p.amount_cents for p in stored)
-    assert totals["fee_cents"] == sum(p.fee_cents for p in stored)
-    assert totals["net_cents"] == sum(p.net_cents for p in stored)
-    assert totals["gross_cents"] == totals["fee_cents"] + totals["net_cents"]
-    assert totals["posted_count"] == 1
-    rows = kinds(report, "payment")
-    for key in ("gross_cents", "fee_cents", "net_cents"):
-        assert sum(r[key] for r in rows) == totals[key]
-        assert all(type(r[key]) is int for r in rows)
-    assert totals["refund_count"] == 3
-    assert totals["refunded_cents"] == 70_000  # succeeded only
-    assert totals["refunds_pending_cents"] == 5_001
-    succeeded = [r for r in kinds(report, "refund") if r["status"] == "succeeded"]
-    assert sum(r["refunded_cents"] for r in succeeded) == totals["refunded_cents"]
-    assert (
-        totals["payouts_cents"]
-        == 251_234
-        == sum(r["payout_cents"] for r in kinds(report, "payout"))
-    )
-    assert totals["payout_count"] == 2
+    assert t.charges == 4
+    assert t.figures.collected == sum(amounts) == 228_506
+    assert t.figures.refunds == -70_000  # the refund that moved money today, once
+    assert t.figures.disputes == 0
+    assert t.figures.fees == fees
+    assert t.figures.net == 228_506 - 70_000 - fees
+    assert t.posted == 1
+    assert t.payouts == 251_234
+    lines = list(report.lines.all())
+    assert all(line.gross_cents == line.fee_cents + line.net_cents for line in lines)
+    assert sum(line.gross_cents for line in lines) == t.figures.gross
+    assert sum(line.fee_cents for line in lines) == t.figures.fees
+    assert sum(line.net_cents for line in lines) == t.figures.net
+    assert sum(line.payout_cents for line in lines) == t.payouts
+    (refunded,) = kinds(report, "refund")
+    assert (refunded.gross_cents, refunded.number) == (-70_000, earlier.display_number)
+    assert refunded.refund_id == f"re_{earlier.pk}_succeeded"
 
-    first = rows[0]
-    assert first["payment_intent_id"] == payments[0].payment_intent_id
-    assert first["charge_id"] == payments[0].charge_id
-    assert first["reference"] == payments[0].reference
-    assert first["customer"] == "Dana Driver"
-    assert first["posted"] is True and first["posted_reference"] == "DBS-77"
-    assert rows[1]["posted"] is False
-    refund_ids = {r["refund_id"] for r in kinds(report, "refund")}
-    assert f"re_{earlier.pk}_succeeded" in refund_ids
-    assert {r["payout_id"] for r in kinds(report, "payout")} == {
+    first = kinds(report, "charge")[0]
+    assert first.payment_intent_id == payments[0].payment_intent_id
+    assert first.charge_id == payments[0].charge_id
+    assert first.reference == payments[0].reference
+    assert first.customer == "Dana Driver"
+    assert first.posted is True and first.posted_reference == "DBS-77"
+    assert kinds(report, "charge")[1].posted is False
+    assert {line.payout_id for line in kinds(report, "payout")} == {
         f"po_report_{organization.pk}_1",
         f"po_report_{organization.pk}_2",
     }
 
-    # The CSV says the same, to the cent, and names the zone of each time column.
-    parsed = list(csv.reader(io.StringIO(reports_export.report_csv(report))))
-    header, body, total = parsed[0], parsed[1:-1], parsed[-1]
+    # The CSV says the same, to the cent: its lines' columns add up to its totals rows.
+    rows = csv_rows(report)
+    header, body = rows[0], rows[1 : 1 + len(lines)]
     assert "Time (America/Chicago)" in header and "Time (UTC)" in header
     assert "Posted at (America/Chicago)" in header
-    gross = header.index("Gross")
-    assert total[0] == "total"
-    assert total[gross] == "2285.06"  # 123456 + 5001 + 99999 + 50 cents
-    assert sum(int(r[gross].replace(".", "")) for r in body) == totals["gross_cents"]
+    by_kind = {r[0]: r for r in rows[1 + len(lines) :]}
+    gross, fee, net, paid_out = (header.index(c) for c in ("Gross", "Fee", "Net", "Payout"))
+
+    def cents(value: str) -> int:
+        return int(value.replace(".", ""))
+
+    assert by_kind["Total charges"][gross] == "2285.06"  # 123456 + 5001 + 99999 + 50 cents
+    assert by_kind["Total refunds"][gross] == "-700.00"
+    assert by_kind["Total payouts"][paid_out] == "2512.34"
+    total = by_kind["Total"]
+    for column, expected in ((gross, t.figures.gross), (fee, fees), (net, t.figures.net)):
+        assert sum(cents(r[column]) for r in body) == cents(total[column]) == expected
 
 
-def test_building_a_day_twice_replaces_its_report(organization, pay):
-    day = date(2026, 11, 26)
+def test_a_returned_fee_and_a_dispute_are_lines_that_add_up(organization, pay):
+    paid = pay(local(CHICAGO, 2026, 11, 26, 9, 0), 10_000)
+    disputed = pay(local(CHICAGO, 2026, 11, 26, 10, 0), 20_000)
+    refund(paid, local(CHICAGO, 2026, 11, 26, 11, 0), fee_returned=True)
+    movements.dispute_recorded(
+        payment=disputed,
+        dispute={
+            "id": "dp_report_1",
+            "amount": 20_000,
+            "currency": "usd",
+            "balance_transactions": [{"fee": 1_500}],
+        },
+        at=local(CHICAGO, 2026, 11, 26, 15, 0),
+    )
+
+    report = build(organization, date(2026, 11, 26))
+
+    t = totals(report)
+    (refunded,) = kinds(report, "refund")
+    assert (refunded.gross_cents, refunded.fee_cents) == (-10_000, -paid.fee_cents)
+    assert refunded.net_cents == -10_000 + paid.fee_cents
+    assert t.figures.collected == 30_000 and t.figures.refunds == -10_000
+    assert t.figures.disputes == -20_000
+    assert t.figures.fees == disputed.fee_cents + sum(
+        line.fee_cents for line in kinds(report, "dispute")
+    )
+    assert t.figures.net == sum(line.net_cents for line in report.lines.all())
+
+
+# Revisions: a built report never changes ---------------------------------------------------
+
+
+def test_building_a_day_again_with_nothing_new_writes_nothing(organization, pay):
     pay(local(CHICAGO, 2026, 11, 26, 10, 0), 10_000)
-    first = reports_services.daily_report_build(
-        organization=organization, day=day, now=datetime(2026, 11, 27, 12, tzinfo=UTC)
+    first, built = reports_services.daily_report_build(
+        organization=organization, day=date(2026, 11, 26)
     )
-    pay(local(CHICAGO, 2026, 11, 26, 11, 0), 2_500)  # a late webhook
-    second = reports_services.daily_report_build(
-        organization=organization, day=day, now=datetime(2026, 11, 27, 13, tzinfo=UTC)
+    again, built_again = reports_services.daily_report_build(
+        organization=organization, day=date(2026, 11, 26)
     )
-
-    assert DailyReport.objects.filter(organization=organization).count() == 1
-    assert second.pk == first.pk
-    second.refresh_from_db()
-    assert second.totals["count"] == 2
-    assert second.totals["gross_cents"] == 12_500
-    assert len(second.rows) == 2
-    assert second.generated_at == datetime(2026, 11, 27, 13, tzinfo=UTC)
+    assert built and not built_again
+    assert again.pk == first.pk and again.revision == 1
+    assert DailyReport.objects.count() == 1
 
 
 def test_the_command_builds_any_day_idempotently(organization, pay, connected_account):
@@ -242,8 +310,91 @@ def test_the_command_builds_any_day_idempotently(organization, pay, connected_ac
     call_command("build_daily_report", "--all-orgs", "--day", "2026-11-26", stdout=out)
     report = DailyReport.objects.get(organization=organization)
     assert report.day == date(2026, 11, 26)
-    assert report.totals["gross_cents"] == 10_000
-    assert "lakeside 2026-11-26 (America/Chicago): 1 payments" in out.getvalue()
+    assert totals(report).figures.collected == 10_000
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("lakeside 2026-11-26 (America/Chicago) revision 1 built: usd: 1")
+    assert "revision 1 unchanged" in lines[1] and "revision 1 unchanged" in lines[2]
+
+
+def test_a_late_movement_makes_a_new_revision_saying_what_changed(organization, pay):
+    day = date(2026, 11, 26)
+    paid = pay(local(CHICAGO, 2026, 11, 26, 10, 0), 10_000)
+    first = build(organization, day, now=datetime(2026, 11, 27, 12, tzinfo=UTC))
+    first_csv = csv_rows(first)
+    pay(local(CHICAGO, 2026, 11, 26, 11, 0), 2_500)  # a late webhook
+    refund(paid, local(CHICAGO, 2026, 11, 26, 18, 0), amount=4_000)
+
+    second = build(organization, day, now=datetime(2026, 11, 27, 13, tzinfo=UTC))
+
+    assert second.revision == 2 and second.pk != first.pk
+    assert "Replaces revision 1" in second.changes
+    assert "2 lines added" in second.changes
+    assert "collected $100.00 USD → $125.00 USD" in second.changes
+    assert "refunds $0.00 USD → -$40.00 USD" in second.changes
+    assert totals(second).figures.collected == 12_500
+    first.refresh_from_db()
+    assert totals(first).figures.collected == 10_000  # revision 1 is as it was sent
+    assert csv_rows(first) == first_csv
+    assert first.lines.count() == 1 and second.lines.count() == 3
+
+
+def test_a_refund_next_week_is_on_the_report_of_its_own_day(organization, pay):
+    paid = pay(local(CHICAGO, 2026, 11, 26, 10, 0), 10_000)
+    monday = build(organization, date(2026, 11, 26))
+    refund(paid, local(CHICAGO, 2026, 12, 2, 9, 0))
+
+    again, built = reports_services.daily_report_build(
+        organization=organization, day=date(2026, 11, 26)
+    )
+    later = build(organization, date(2026, 12, 2))
+
+    assert not built and again.pk == monday.pk
+    assert totals(later).figures.refunds == -10_000
+    assert totals(later).figures.collected == 0
+
+
+def test_the_beat_job_builds_again_a_day_changed_since_it_was_sent(
+    organization,
+    connected_account,
+    admin_membership,
+    manager_membership,
+    pay,
+    django_capture_on_commit_callbacks,
+):
+    connected_account.payout_recipients.set([admin_membership, manager_membership])
+    paid = pay(local(CHICAGO, 2026, 11, 26, 10, 0), 10_000)
+    morning = datetime(2026, 11, 27, 12, 30, tzinfo=UTC)  # 06:30 in Chicago
+    with django_capture_on_commit_callbacks(execute=True):
+        daily_reports_run.delay(morning.isoformat())
+    assert len(mail.outbox) == 1
+    connected_account.payout_recipients.set([admin_membership])  # changed since: not used
+
+    # A refund of that day learnt of later (its webhook came in the afternoon).
+    late = refund(paid, local(CHICAGO, 2026, 11, 26, 23, 0), amount=2_500)
+    movements.LedgerEntry.objects.filter(refund=late).update(
+        created_at=datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            daily_reports_run.delay(datetime(2026, 11, 27, 20, 15, tzinfo=UTC).isoformat()).get()
+            == 1
+        )
+        assert (
+            daily_reports_run.delay(datetime(2026, 11, 27, 20, 30, tzinfo=UTC).isoformat()).get()
+            == 0
+        )
+
+    assert len(mail.outbox) == 2
+    revised = mail.outbox[1]
+    assert sorted(revised.to) == ["admin@lakeside.test", "manager@lakeside.test"]
+    assert "revision 2" in revised.subject
+    assert "Replaces revision 1" in revised.body and "-$25.00 USD" in revised.body
+    ((name, content, _mimetype),) = revised.attachments
+    assert name == "lakeside-daily-report-2026-11-26-r2.csv"
+    assert "-25.00" in content
+    assert list(
+        DailyReport.objects.filter(organization=organization).values_list("revision", flat=True)
+    ) == [1, 2]
 
 
 # The beat job ------------------------------------------------------------------------------
@@ -322,11 +473,13 @@ def test_the_beat_job_emails_each_report_once_to_the_payout_recipients(
     message = mail.outbox[0]
     assert sorted(message.to) == ["admin@lakeside.test", "manager@lakeside.test"]
     assert "2026" in message.subject and "Nov 26" in message.subject
-    assert "$1,234.56 USD" in message.body
+    assert "Collected: $1,234.56 USD" in message.body
     assert "America/Chicago" in message.body
     ((name, content, mimetype),) = message.attachments
     assert name == "lakeside-daily-report-2026-11-26.csv" and mimetype == "text/csv"
     assert "Time (America/Chicago)" in content and "1234.56" in content
+    stored = DailyReport.objects.get(organization=organization)
+    assert stored.recipients == ["admin@lakeside.test", "manager@lakeside.test"]
 
     with django_capture_on_commit_callbacks(execute=True):
         assert daily_reports_run.delay(when).get() == 0
@@ -340,7 +493,7 @@ def test_the_beat_job_claims_a_day_under_the_account_lock(organization, connecte
     """A report built meanwhile (another worker) makes the job skip the day."""
     now = datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
     assert reports_services.daily_report_due(organization, now) == date(2026, 11, 26)
-    reports_services.daily_report_build(organization=organization, day=date(2026, 11, 26))
+    build(organization, date(2026, 11, 26))
     assert reports_services.daily_report_due(organization, now) is None
     assert reports_services.daily_reports_build_due(now=now) == []
 
@@ -351,11 +504,7 @@ def test_the_beat_job_claims_a_day_under_the_account_lock(organization, connecte
 @pytest.fixture
 def stored_report(organization, pay):
     pay(local(CHICAGO, 2026, 11, 26, 23, 30), 123_456)
-    return reports_services.daily_report_build(
-        organization=organization,
-        day=date(2026, 11, 26),
-        now=datetime(2026, 11, 27, 12, 0, tzinfo=UTC),
-    )
+    return build(organization, date(2026, 11, 26), now=datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
 
 
 URLS = ["report_list", "report_detail", "report_csv"]
@@ -399,24 +548,26 @@ def test_the_reports_page_lists_days_with_local_times(manager_client, stored_rep
     response = manager_client.get(_url("report_list"))
     html = response.content.decode()
     assert "$1,234.56 USD" in html
-    assert "Nov 27, 2026, 6:00 AM CST (America/Chicago)" in html
+    assert "Nov 27, 2026, 6:00 AM CST" in html
     assert _url("report_csv") in html
 
     detail = manager_client.get(_url("report_detail")).content.decode()
     assert "Time (America/Chicago)" in detail and "Time (UTC)" in detail
-    assert "2026-11-26 23:30" in detail and "2026-11-27 05:30" in detail
+    assert "Nov 26, 11:30 PM CST" in detail and "Nov 27, 05:30" in detail
 
 
 def test_unknown_days_are_404(manager_client, stored_report):
     assert manager_client.get("/o/lakeside/reports/2026-11-25/").status_code == 404
     assert manager_client.get("/o/lakeside/reports/2026-13-45/report.csv").status_code == 404
+    assert manager_client.get(_url("report_detail") + "?revision=2").status_code == 404
+    assert manager_client.get(_url("report_csv") + "?revision=x").status_code == 404
 
 
 def test_csv_download(manager_client, stored_report):
     response = manager_client.get(_url("report_csv"))
     assert response["Content-Type"].startswith("text/csv")
     assert "lakeside-daily-report-2026-11-26.csv" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][1:3] == ["Time (America/Chicago)", "Time (UTC)"]
     assert rows[1][1:3] == ["2026-11-26T23:30:00-06:00", "2026-11-27T05:30:00+00:00"]
 
@@ -427,7 +578,7 @@ def test_xlsx_download(manager_client, stored_report):
         reverse("report_xlsx", kwargs={"org": "lakeside", "day": "2026-11-26"})
     )
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     header = [c.value for c in sheet[1]]
     assert "Time (America/Chicago)" in header and "Time (UTC)" in header
     gross = header.index("Gross")
@@ -436,8 +587,7 @@ def test_xlsx_download(manager_client, stored_report):
 
 def test_exports_never_carry_a_formula(organization, pay):
     pay(local(CHICAGO, 2026, 11, 26, 10, 0), description='=HYPERLINK("http://evil")')
-    report = reports_services.daily_report_build(organization=organization, day=date(2026, 11, 26))
-    rows = list(csv.reader(io.StringIO(reports_export.report_csv(report))))
+    rows = csv_rows(build(organization, date(2026, 11, 26)))
     description = rows[0].index("Description")
     assert rows[1][description].startswith("'=")
 
@@ -467,8 +617,7 @@ def two_teams_report(organization, pay, ticket):
         for n, amount in enumerate((20_000, 30_000))
     ]
     refund(hidden[0], local(CHICAGO, 2026, 11, 26, 14, 0))
-    report = reports_services.daily_report_build(organization=organization, day=date(2026, 11, 26))
-    return report, hidden
+    return build(organization, date(2026, 11, 26)), hidden
 
 
 def test_a_manager_reads_other_teams_lines_of_a_daily_report_as_one_row(
@@ -479,30 +628,50 @@ def test_a_manager_reads_other_teams_lines_of_a_daily_report_as_one_row(
     page = client.get(_url("report_detail"))
     text = page.content.decode()
     assert "Hidden Customer" not in text and "RO-BODY" not in text
-    other = page.context["rows"][-1]
-    assert other["kind"] == "other teams"
-    assert other["description"] == "3 lines of teams you are not on"
-    assert other["gross_cents"] == sum(p.amount_cents for p in hidden)
-    assert other["fee_cents"] == sum(p.fee_cents for p in hidden)
-    assert other["refunded_cents"] == hidden[0].amount_cents
-    assert page.context["totals"] == report.totals  # the day still adds up to its totals
+    (other,) = page.context["hidden"]
+    theirs = report.lines.filter(team__name="Body shop")
+    assert other.count == 3 == theirs.count()  # two charges and a refund
+    assert other.gross_cents == sum(p.amount_cents for p in hidden) - hidden[0].amount_cents
+    assert other.gross_cents == sum(line.gross_cents for line in theirs)
+    assert other.fee_cents == sum(line.fee_cents for line in theirs)
+    assert other.net_cents == other.gross_cents - other.fee_cents
+    assert "3 lines of teams whose payments you do not see" in text
+    assert page.context["totals"] == reports_services.report_totals(report)  # still adds up
 
-    exported = client.get(_url("report_csv")).content.decode()
+    exported = b"".join(client.get(_url("report_csv")).streaming_content).decode()
     assert "Hidden Customer" not in exported and "RO-BODY" not in exported
-    assert "3 lines of teams you are not on" in exported
+    assert "3 lines of teams whose payments you do not see" in exported
+    rows = list(csv.reader(io.StringIO(exported)))
+    gross = rows[0].index("Gross")
+    body = [r for r in rows[1:] if not r[0].startswith("Total")]
+    (total,) = [r for r in rows if r[0] == "Total"]
+    assert sum(int(r[gross].replace(".", "")) for r in body) == int(total[gross].replace(".", ""))
 
     client.force_login(admin_membership.user)
     everything = client.get(_url("report_detail")).content.decode()
     assert "Hidden Customer" in everything and "RO-BODY-1" in everything
 
 
-def test_a_report_built_before_rows_named_their_team_hides_its_lines_from_a_manager(
+def test_a_line_of_a_payment_without_a_team_is_hidden_from_a_manager(
     manager_client, two_teams_report
 ):
     report, _hidden = two_teams_report
-    for row in report.rows:
-        row.pop("team_id", None)
-    report.save(update_fields=["rows"])
+    report.lines.update(team=None)
     text = manager_client.get(_url("report_detail")).content.decode()
     assert "Hidden Customer" not in text and "Dana Driver" not in text
-    assert "4 lines of teams you are not on" in text
+    assert "4 lines of teams whose payments you do not see" in text
+
+
+def test_the_report_page_reads_its_lines_in_pages(manager_client, organization, pay, monkeypatch):
+    from payments.reports import views as reports_views
+
+    monkeypatch.setattr(reports_views, "LINES_PAGE", 2)
+    for hour in range(5):
+        pay(local(CHICAGO, 2026, 11, 26, 8 + hour, 0), 1_000 + hour)
+    build(organization, date(2026, 11, 26))
+    first = manager_client.get(_url("report_detail"))
+    assert [line.position for line in first.context["lines"]] == [1, 2]
+    assert first.context["next_after"] == 2
+    last = manager_client.get(_url("report_detail") + "?after=4")
+    assert [line.position for line in last.context["lines"]] == [5]
+    assert last.context["next_after"] is None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from payments.ledger.selectors import Figures
+from payments.figures import Figures
 from payments.models import LedgerEntry
 from payments.movements import ledger_record
 from tests.payments.payments_tab import money_out, payment_row

@@ -1,9 +1,11 @@
-"""Build (or re-build, replacing it) a daily reconciliation report on demand.
+"""Build a daily reconciliation report on demand.
 
     python manage.py build_daily_report --org lakeside --day 2026-11-26
     python manage.py build_daily_report --all-orgs            # each one's previous local day
 
-Idempotent: a day already built is replaced, never duplicated. Sends no e-mail.
+Idempotent: a day whose movements are those of its latest revision is left as it is; a day
+that changed gets a new revision, e-mailed to the recipients of the revision before (a first
+revision built here is e-mailed to no one).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from payments.dates import previous_local_day
 from payments.models import ConnectedAccount
+from payments.reports.selectors import report_totals
 from payments.reports.services import daily_report_build
 from teams.models import Organization
 
@@ -54,11 +57,15 @@ class Command(BaseCommand):
             ]
         for organization in organizations:
             the_day = day or previous_local_day(organization)
-            report = daily_report_build(organization=organization, day=the_day)
-            totals = report.totals
+            report, built = daily_report_build(organization=organization, day=the_day)
+            state = "built" if built else "unchanged"
+            figures = "; ".join(
+                f"{t.currency}: {t.charges} charges, collected {t.figures.collected}, "
+                f"refunds {t.figures.refunds}, disputes {t.figures.disputes}, "
+                f"fees {t.figures.fees}, net {t.figures.net}, paid out {t.payouts}"
+                for t in report_totals(report)
+            )
             self.stdout.write(
-                f"{organization.slug} {the_day.isoformat()} ({report.time_zone}): "
-                f"{totals['count']} payments, gross {totals['gross_cents']}, "
-                f"net {totals['net_cents']}, refunded {totals['refunded_cents']}, "
-                f"payouts {totals['payouts_cents']} (cents)"
+                f"{organization.slug} {the_day.isoformat()} ({report.time_zone}) revision "
+                f"{report.revision} {state}: {figures or 'no money moved'} (cents)"
             )
