@@ -242,11 +242,15 @@ COUNTERS_TABLE = PaymentCounters._meta.db_table
 
 def payments_changed(organization_id: int) -> None:
     """Retire the cached totals of the organization, atomically with the change: the new
-    version becomes visible when, and only when, the changed payments do."""
+    version becomes visible when, and only when, the changed payments do. It rises by a
+    random step, so totals cached under a version that was rolled back never match the
+    version a later change commits."""
+    step = "1 + floor(random() * 1000000000)::bigint"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {COUNTERS_TABLE} (organization_id, version) VALUES (%s, 1) "  # noqa: S608
-            f"ON CONFLICT (organization_id) DO UPDATE SET version = {COUNTERS_TABLE}.version + 1",
+            f"INSERT INTO {COUNTERS_TABLE} (organization_id, version) VALUES (%s, {step}) "  # noqa: S608
+            "ON CONFLICT (organization_id) DO UPDATE "
+            f"SET version = {COUNTERS_TABLE}.version + {step}",
             [organization_id],
         )
 

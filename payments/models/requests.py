@@ -31,9 +31,10 @@ class PaymentCounters(models.Model):
     concurrent inserts wait their turn; a rolled back insert gives its number back, so the
     sequence has no gaps.
 
-    ``version``: raised in the transaction of every change of one of its payments
-    (``payments.selectors.payments_changed``): the cached Payments totals are keyed on it, so a
-    lost, stale or restored cache can never show figures the database no longer has."""
+    ``version``: raised (by a random step) in the transaction of every change of one of its
+    payments (``payments.ledger.selectors.payments_changed``): the cached Payments totals are
+    keyed on it, so a lost, stale or restored cache can never show figures the database no
+    longer has."""
 
     organization = models.OneToOneField(
         Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
