@@ -70,6 +70,7 @@ KINDS = {
     "adjustment": PayoutLine.Kind.ADJUSTMENT,
     "stripe_fee": PayoutLine.Kind.FEE,
     "application_fee": PayoutLine.Kind.FEE,
+    "application_fee_refund": PayoutLine.Kind.FEE,
     "tax_fee": PayoutLine.Kind.FEE,
     "stripe_fx_fee": PayoutLine.Kind.FEE,
 }
@@ -99,7 +100,8 @@ def _platform_charge(source: Any) -> tuple[str, str]:
 
 
 def _refunded(txn: dict[str, Any]) -> str:
-    """The connected-account payment (py_...) a refund line takes back."""
+    """The connected-account payment (py_...) a refund, returned fee or dispute line
+    belongs to, when its source names it."""
     source = txn.get("source")
     return _id(source.get("charge")) if isinstance(source, dict) else ""
 
@@ -171,7 +173,7 @@ def payout_composition_sync(*, payout: Payout) -> list[PayoutLine]:
         refunds = [
             (line, _refunded(txn))
             for line, (txn, kind, _c, _i) in zip(lines, rows, strict=True)
-            if kind == PayoutLine.Kind.REFUND and line.payment is None
+            if kind != PayoutLine.Kind.PAYMENT and line.payment is None
         ]
         _link_refunds(payout, refunds, by_source)
         PayoutLine.objects.bulk_create(lines)
@@ -197,8 +199,9 @@ def _link_refunds(
     refunds: list[tuple[PayoutLine, str]],
     by_source: dict[str, PaymentRequest],
 ) -> None:
-    """A refund line names the connected-account payment (py_...) it takes back: the payment
-    of this payout, or one an earlier payout's lines matched."""
+    """A refund (or fee returned, or dispute) line names the connected-account payment
+    (py_...) it belongs to: the payment of this payout, or one an earlier payout's lines
+    matched."""
     wanted: dict[str, list[PayoutLine]] = {}
     for line, refunded in refunds:
         if refunded:
