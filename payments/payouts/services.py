@@ -19,6 +19,7 @@ from payments.audit import money_data
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest, Payout, PayoutLine, PayoutNotification
 from payments.money import format_money
+from payments.payouts.selectors import payout_reconciliation
 from payments.payouts.tasks import payout_email_send
 from teams.audit import AuditAction
 from teams.services import audit_record
@@ -221,6 +222,21 @@ def _link_refunds(
             line.payment = by_source.get(source)
 
 
+def _email_reconciliation(payout: Payout) -> dict[str, Any] | None:
+    """What the paid payout contains, grouped by kind, for its e-mail: Stripe's lines, read
+    now when the composition has not been synced yet (the e-mail may go first). None when
+    Stripe cannot be read or lists nothing: the e-mail then gives the amount alone."""
+    lines = list(payout.lines.all())
+    if not lines:
+        try:
+            lines = payout_composition_sync(payout=payout)
+        except GatewayError:
+            return None
+    if not lines:
+        return None
+    return payout_reconciliation(payout=payout, lines=lines)
+
+
 def payout_email_deliver(*, notification_id: int) -> None:
     notification = PayoutNotification.objects.select_related("payout__organization").get(
         pk=notification_id
@@ -229,13 +245,17 @@ def payout_email_deliver(*, notification_id: int) -> None:
     organization = payout.organization
     if not notification.recipients:
         return
+    reconciliation = None
+    if notification.status == "paid":
+        reconciliation = _email_reconciliation(payout)
     context = {
+        "reconciliation": reconciliation,
         "organization": organization,
         "payout": payout,
         "status": notification.status,
         "amount": format_money(payout.amount_cents, payout.currency),
         "arrival_date": payout.arrival_date,  # a calendar date: never converted
-        "sent_at": timezone.localtime(notification.created_at, organization.time_zone),
+        "sent_at": notification.created_at,
         "time_zone": organization.time_zone,
         "site_name": settings.SITE_NAME,
         "url": settings.SITE_URL,

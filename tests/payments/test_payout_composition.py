@@ -340,7 +340,8 @@ def test_the_payout_page_lists_the_lines_adding_up(client, synced, manager_membe
         assert f"/payments/{payment.pk}/" in text
     assert "Dispute won" in text and "Refund of py_old" in text
     assert response.context["line_totals"]["net"] == synced.amount_cents
-    assert response.context["unexplained"] == 0
+    assert response.context["difference"] == 0
+    assert "alert-danger" not in text
     assert "Refresh from Stripe" in text
 
 

@@ -6,10 +6,12 @@ that does not add up says so in red, with the difference."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.apps import apps
+from django.core import mail
 from django.core.management import call_command
 from django.db import models
 from django.db.models import Sum
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from payments.gateway.demo.gateway import DemoGateway
 from payments.models import LedgerEntry, PaymentRequest, Payout, PayoutLine
+from payments.money import format_money
 from payments.movements import STRIPE_DISPUTE_FEE_CENTS
 from payments.refunds import services as refunds_services
 from tests.payments.test_payout_composition import demo_events, pay, process
@@ -147,6 +150,141 @@ def test_a_demo_payout_line_of_a_payment_has_its_gross_fee_and_net(paying, paid_
         payment.dealership_net_cents,
     )
     assert line.payment_id == payment.pk
+
+
+# The page ----------------------------------------------------------------------------------
+
+
+def page_of(client, membership, payout):
+    client.force_login(membership.user)
+    response = client.get(f"/o/{payout.organization.slug}/payouts/{payout.pk}/")
+    assert response.status_code == 200
+    return response, response.content.decode()
+
+
+def test_the_payout_page_shows_each_line_and_a_total_equal_to_the_amount(
+    client, manager_membership, paying, paid_out, demo_events, django_capture_on_commit_callbacks
+):
+    first, second = paying(10000), paying(30000)
+    with django_capture_on_commit_callbacks(execute=True):
+        DemoGateway().simulate_dispute(first.payment_intent_id)
+    process(demo_events, django_capture_on_commit_callbacks)
+    payout = paid_out()
+
+    response, text = page_of(client, manager_membership, payout)
+
+    assert text.count('class="payout-line"') == 4
+    for payment in (first, second):
+        assert f"/payments/{payment.pk}/" in text
+    total = re.search(r'<tr[^>]*id="payout-lines-total".*?</tr>', text, re.S).group(0)
+    lines = list(payout.lines.all())
+    gross = sum(line.amount_cents for line in lines)
+    fees = sum(line.fee_cents for line in lines)
+    assert gross == fees + payout.amount_cents
+    for cents in (gross, payout.amount_cents):
+        assert format_money(cents, "usd") in total
+    assert response.context["difference"] == 0
+    assert "alert-danger" not in text and "text-danger" not in text
+    assert "Adjustment" not in text or "Chargeback" in text  # the dispute, not a balancing line
+    zone = payout.organization.time_zone
+    for line in lines:
+        local = line.created.astimezone(zone)
+        label = local.tzname()
+        assert f"{local:%-I:%M %p} {label}" in text
+
+
+def test_a_payout_that_does_not_add_up_says_so_in_red_with_the_difference(
+    client, manager_membership, paying, paid_out
+):
+    first, second = paying(10000), paying(25000)
+    payout = paid_out(amount=20000)
+    lines_net = first.dealership_net_cents + second.dealership_net_cents
+
+    response, text = page_of(client, manager_membership, payout)
+
+    assert not payout.lines.filter(kind="adjustment").exists()
+    assert text.count('class="payout-line"') == 2
+    assert response.context["difference"] == lines_net - 20000
+    alert = re.search(r"<div[^>]*alert-danger[^>]*>(.*?)</div>", text, re.S).group(1)
+    words = " ".join(alert.split())
+    more = format_money(lines_net - 20000, "usd")
+    assert (
+        f"These lines add up to {format_money(lines_net, 'usd')}, {more} more than the payout "
+        f"of {format_money(20000, 'usd')}." in words
+    )
+    assert "Check the payout in the Stripe dashboard." in words
+    assert "Not explained" not in text and "Demo balance adjustment" not in text
+
+
+def test_a_payout_without_lines_yet_shows_its_payments_and_the_difference_in_red(
+    client, manager_membership, organization, paying
+):
+    payment = paying(10000)
+    at = timezone.now()
+    payout = Payout.objects.create(
+        organization=organization,
+        stripe_payout_id="po_unsynced",
+        amount_cents=payment.dealership_net_cents + 500,
+        currency="usd",
+        arrival_date=date(2026, 12, 2),
+        status="paid",
+        stripe_created=at,
+        synced_at=at,
+    )
+    PaymentRequest.objects.filter(pk=payment.pk).update(payout=payout)
+
+    response, text = page_of(client, manager_membership, payout)
+
+    assert f"/payments/{payment.pk}/" in text
+    assert response.context["difference"] == -500
+    words = " ".join(text.split())
+    assert (
+        f"These lines add up to {format_money(payment.dealership_net_cents, 'usd')}, "
+        f"{format_money(500, 'usd')} less than the payout of "
+        f"{format_money(payout.amount_cents, 'usd')}." in words
+    )
+    assert "alert-danger" in text
+    assert "Refunds and adjustments taken from the balance" not in text
+
+
+# The e-mail --------------------------------------------------------------------------------
+
+
+def test_the_paid_payout_email_lists_its_lines_and_a_total_equal_to_the_amount(
+    connected_account, admin_membership, paying, paid_out
+):
+    connected_account.payout_recipients.add(admin_membership)
+    payment = paying(10000)
+    payout = paid_out()
+
+    (message,) = [m for m in mail.outbox if payout.stripe_payout_id in m.body]
+    body = " ".join(message.body.split())
+    assert "Payment (1)" in body
+    for cents in (payment.amount_cents, payment.fee_cents, payout.amount_cents):
+        assert format_money(cents, "usd") in body
+    assert "These lines add up" not in body
+    html = message.alternatives[0][0]
+    assert "Payment (1)" in html and format_money(payout.amount_cents, "usd") in html
+    notification = payout.notifications.get(status="paid")
+    local = notification.created_at.astimezone(payout.organization.time_zone)
+    assert f"{local:%-I:%M %p} {local.tzname()}" in body
+
+
+def test_a_payout_email_that_does_not_add_up_says_so(
+    connected_account, admin_membership, paying, paid_out
+):
+    connected_account.payout_recipients.add(admin_membership)
+    payment = paying(10000)
+    payout = paid_out(amount=payment.dealership_net_cents + 100)
+
+    (message,) = [m for m in mail.outbox if payout.stripe_payout_id in m.body]
+    words = " ".join(message.body.split())
+    assert (
+        f"These lines add up to {format_money(payment.dealership_net_cents, 'usd')}, "
+        f"{format_money(100, 'usd')} less than the payout of "
+        f"{format_money(payout.amount_cents, 'usd')}." in words
+    )
+    assert "#b91c1c" in message.alternatives[0][0]
 
 
 # seed_demo -------------------------------------------------------------------------------
