@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
@@ -335,3 +336,16 @@ def test_seed_demo_payouts_are_the_ledgers_movements_and_nothing_is_dated_after_
     ).exclude(kind=Kind.PAYOUT)
     assert paid == balance_moved(organization) - sum(e.amount_cents for e in waiting)
     assert datetime.now(tz=UTC) >= run
+
+
+def test_the_demo_dashboard_offers_the_balance_as_the_payout_amount(
+    client, connected_account, paying
+):
+    first, second = paying(10000), paying(25000)
+    balance = first.dealership_net_cents + second.dealership_net_cents
+    gateway = DemoGateway()
+    assert gateway.payout_balance(connected_account.stripe_account_id) == balance
+    link = gateway.create_login_link(connected_account.stripe_account_id)
+    parts = urlsplit(link)
+    page = client.get(f"{parts.path}?{parts.query}").content.decode()
+    assert f'value="{balance // 100}.{balance % 100:02d}"' in page

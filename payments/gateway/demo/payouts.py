@@ -247,6 +247,12 @@ class DemoPayouts(DemoBase):
             record.save(update_fields=["data"])
         return payout
 
+    def payout_balance(self, account_id: str) -> int:
+        """What the account's charges, refunds and disputes not yet paid out add up to: the
+        amount of a payout whose lines add up."""
+        with transaction.atomic():
+            return self._payout_contents(account_id)[1]
+
     def _payout(
         self, account_id: str, data: dict[str, Any], *, amount: int, outcome: str
     ) -> dict[str, Any]:
