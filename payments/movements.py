@@ -21,6 +21,31 @@ from teams.models import Organization
 
 Kind = LedgerEntry.Kind
 
+Movements = list[tuple[LedgerEntry.Kind, int]]
+
+STRIPE_DISPUTE_FEE_CENTS = 1500  # Stripe's dispute fee in the US and Canada: 15.00
+
+
+# The amounts of each movement, in one place: the ledger writes them, the demo gateway's
+# balance transactions (and seed_demo's payouts) are made of them, so they always agree.
+
+
+def charge_movements(*, amount_cents: int, fee_cents: int) -> Movements:
+    """A paid charge: the whole amount in, our platform fee out."""
+    return [(Kind.CHARGE, amount_cents), (Kind.PLATFORM_FEE, -fee_cents)]
+
+
+def refund_movements(*, amount_cents: int, fee_cents: int, fee_returned: bool) -> Movements:
+    """A refund: the whole amount out; our fee back in when it is returned."""
+    return [(Kind.REFUND, -amount_cents)] + (
+        [(Kind.FEE_RETURNED, fee_cents)] if fee_returned and fee_cents else []
+    )
+
+
+def dispute_movements(*, amount_cents: int, fee_cents: int) -> Movements:
+    """A dispute opened: the disputed amount out, and Stripe's dispute fee out."""
+    return [(Kind.DISPUTE, -amount_cents)] + ([(Kind.DISPUTE_FEE, -fee_cents)] if fee_cents else [])
+
 
 def ledger_record(
     *,
@@ -72,11 +97,13 @@ def charge_recorded(*, payment: PaymentRequest) -> None:
     """The paid request's charge in, and our platform fee out, when it was paid; the
     organization's first charge locks its currency (Organization.currency_locked_at)."""
     assert payment.paid_at is not None, "a charge moves money once it is paid"
-    if _payment_entry(payment, Kind.CHARGE, payment.amount_cents, payment.paid_at):
-        Organization.objects.filter(
-            pk=payment.organization_id, currency_locked_at__isnull=True
-        ).update(currency_locked_at=payment.paid_at)
-    _payment_entry(payment, Kind.PLATFORM_FEE, -payment.fee_cents, payment.paid_at)
+    movements = charge_movements(amount_cents=payment.amount_cents, fee_cents=payment.fee_cents)
+    for kind, cents in movements:
+        new = _payment_entry(payment, kind, cents, payment.paid_at)
+        if new and kind == Kind.CHARGE:
+            Organization.objects.filter(
+                pk=payment.organization_id, currency_locked_at__isnull=True
+            ).update(currency_locked_at=payment.paid_at)
 
 
 def _refund_entry(refund: Refund, kind: str, amount_cents: int, at: datetime, suffix="") -> bool:
@@ -94,9 +121,13 @@ def _refund_entry(refund: Refund, kind: str, amount_cents: int, at: datetime, su
 
 def refund_recorded(*, refund: Refund, at: datetime) -> None:
     """A refund that went through: the whole amount out, our fee back in when returned."""
-    _refund_entry(refund, Kind.REFUND, -refund.amount_cents, at)
-    if refund.fee_returned:
-        _refund_entry(refund, Kind.FEE_RETURNED, refund.payment.fee_cents, at)
+    movements = refund_movements(
+        amount_cents=refund.amount_cents,
+        fee_cents=refund.payment.fee_cents,
+        fee_returned=refund.fee_returned,
+    )
+    for kind, cents in movements:
+        _refund_entry(refund, kind, cents, at)
 
 
 def refund_reversed(*, refund: Refund, at: datetime) -> None:
@@ -120,8 +151,7 @@ def dispute_recorded(*, payment: PaymentRequest, dispute: dict[str, Any], at: da
         for txn in dispute.get("balance_transactions") or []
         if isinstance(txn, dict)
     )
-    entries = [(Kind.DISPUTE, -amount)] + ([(Kind.DISPUTE_FEE, -fee)] if fee else [])
-    for kind, cents in entries:
+    for kind, cents in dispute_movements(amount_cents=amount, fee_cents=fee):
         ledger_record(
             kind=kind,
             source=source,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from payments.ledger.selectors import payments_changed
-from payments.models import PaymentRequest, Payout, Refund
+from payments.models import LedgerEntry, PaymentRequest, Payout, PayoutLine, Refund
 from payments.money import platform_fee
 from payments.movements import charge_recorded, payout_recorded, refund_recorded
 from payments.reports.services import daily_report_build
@@ -130,54 +131,109 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
             amount_cents=payment.amount_cents,
             currency=payment.currency,
             status=Refund.Status.SUCCEEDED,
+            fee_returned=settings.REFUND_APPLICATION_FEE,
             created_at=payment.refunded_at,
             last_event_at=payment.refunded_at,
         )
         refund_recorded(refund=refund, at=payment.refunded_at)
 
-    # Daily payouts, two days after the charges, of what the dealership kept.
-    by_day: dict = {}
-    for payment in payments:
-        by_day.setdefault(timezone.localdate(payment.paid_at, timezone=zone), []).append(payment)
-    for day, paid in sorted(by_day.items()):
-        arrival = day + timedelta(days=2)
-        if arrival >= today:
-            continue  # still in Stripe's balance
-        net = sum(p.amount_cents - p.fee_cents for p in paid)
-        refunds = sum(
-            p.refunded_cents
-            for p in payments
-            if p.refunded_at and timezone.localdate(p.refunded_at, timezone=zone) == day
+    # Daily payouts, two days after the money moved, of what those days left in the balance
+    # (a day that took more out than in waits for the next): each payout is the ledger's
+    # movements of its days, listed as its lines, so it adds up to the cent.
+    moved: dict[date, list[list[LedgerEntry]]] = {}
+    for entries in _movements(organization, payments).values():
+        moved.setdefault(timezone.localdate(entries[0].occurred_at, timezone=zone), []).append(
+            entries
         )
-        created = datetime.combine(day + timedelta(days=1), time(2), zone)
-        payout = Payout.objects.create(
-            organization=organization,
-            stripe_payout_id=f"po_demohist_{secrets.token_hex(8)}",
-            amount_cents=max(net - refunds, 0),
-            currency=organization.currency or "usd",
-            arrival_date=arrival,
-            status="paid",
-            method="standard",
-            stripe_created=created,
-            synced_at=created,
-        )
-        payout_recorded(payout=payout, at=created)
-        for payment in paid:
-            payment.payout = payout
+    pending: list[list[LedgerEntry]] = []
+    day = min(moved, default=today)
+    while day + timedelta(days=2) < today:  # later ones are still in Stripe's balance
+        pending += moved.get(day, [])
+        amount = sum(entry.amount_cents for entries in pending for entry in entries)
+        if pending and amount > 0:
+            _payout(organization, day, pending, amount)
+            pending = []
+        day += timedelta(days=1)
     PaymentRequest.objects.bulk_update(
         payments,
-        [
-            "posted_at",
-            "posted_by",
-            "posted_reference",
-            "status",
-            "refunded_cents",
-            "refunded_at",
-            "payout",
-        ],
+        ["posted_at", "posted_by", "posted_reference", "status", "refunded_cents", "refunded_at"],
     )
     payments_changed(organization.pk)
     return len(payments)
+
+
+def _movements(
+    organization: Organization, payments: list[PaymentRequest]
+) -> dict[str, list[LedgerEntry]]:
+    """The ledger's entries of the history's payments and refunds, by what caused them."""
+    found: dict[str, list[LedgerEntry]] = {}
+    entries = LedgerEntry.objects.filter(
+        organization=organization, payment__in=payments, payout__isnull=True
+    ).order_by("occurred_at", "pk")
+    for entry in entries:
+        found.setdefault(entry.source, []).append(entry)
+    return found
+
+
+# A ledger entry as the balance transaction Stripe lists in a payout: (line kind, type).
+LINE_OF = {
+    LedgerEntry.Kind.CHARGE: (PayoutLine.Kind.PAYMENT, "payment"),
+    LedgerEntry.Kind.REFUND: (PayoutLine.Kind.REFUND, "payment_refund"),
+    LedgerEntry.Kind.FEE_RETURNED: (PayoutLine.Kind.FEE, "application_fee_refund"),
+    LedgerEntry.Kind.DISPUTE: (PayoutLine.Kind.ADJUSTMENT, "adjustment"),
+    LedgerEntry.Kind.DISPUTE_FEE: (PayoutLine.Kind.FEE, "stripe_fee"),
+}
+
+
+def _payout(
+    organization: Organization, day: date, moved: list[list[LedgerEntry]], amount: int
+) -> Payout:
+    """A paid payout created at 2 AM the next day, its lines made of the ledger's entries:
+    a payment is one line (its amount, our fee, the net), a refund and a fee returned each
+    their own line."""
+    created = datetime.combine(day + timedelta(days=1), time(2), organization.time_zone)
+    payout = Payout.objects.create(
+        organization=organization,
+        stripe_payout_id=f"po_demohist_{secrets.token_hex(8)}",
+        amount_cents=amount,
+        currency=organization.currency or "usd",
+        arrival_date=day + timedelta(days=2),
+        status="paid",
+        method="standard",
+        stripe_created=created,
+        synced_at=created,
+    )
+    payout_recorded(payout=payout, at=created)
+    lines = []
+    for entries in moved:
+        fee = -sum(e.amount_cents for e in entries if e.kind == LedgerEntry.Kind.PLATFORM_FEE)
+        charge = entries[0].source.startswith("payment-")
+        source = f"{'py' if charge else 'pyr'}_demohist_{secrets.token_hex(8)}"
+        for entry in entries:
+            if entry.kind not in LINE_OF:
+                continue
+            kind, type_ = LINE_OF[LedgerEntry.Kind(entry.kind)]
+            charged = entry.kind == LedgerEntry.Kind.CHARGE
+            lines.append(
+                PayoutLine(
+                    payout=payout,
+                    kind=kind,
+                    amount_cents=entry.amount_cents,
+                    fee_cents=fee if charged else 0,
+                    net_cents=entry.amount_cents - (fee if charged else 0),
+                    currency=entry.currency,
+                    payment=entry.payment,
+                    stripe_id=f"txn_demohist_{secrets.token_hex(8)}",
+                    source_id=source,
+                    stripe_type=type_,
+                    description=entry.get_kind_display(),
+                    created=entry.occurred_at,
+                )
+            )
+    PayoutLine.objects.bulk_create(lines)
+    paid = [line.payment_id for line in lines if line.kind == PayoutLine.Kind.PAYMENT]
+    PaymentRequest.objects.filter(pk__in=paid).update(payout=payout)
+    return payout
 
 
 def build_reports(*, organization: Organization, days: int = 21) -> None:

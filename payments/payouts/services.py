@@ -19,6 +19,7 @@ from payments.audit import money_data
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest, Payout, PayoutLine, PayoutNotification
 from payments.money import format_money
+from payments.payouts.selectors import payout_reconciliation
 from payments.payouts.tasks import payout_email_send
 from teams.audit import AuditAction
 from teams.services import audit_record
@@ -70,6 +71,7 @@ KINDS = {
     "adjustment": PayoutLine.Kind.ADJUSTMENT,
     "stripe_fee": PayoutLine.Kind.FEE,
     "application_fee": PayoutLine.Kind.FEE,
+    "application_fee_refund": PayoutLine.Kind.FEE,
     "tax_fee": PayoutLine.Kind.FEE,
     "stripe_fx_fee": PayoutLine.Kind.FEE,
 }
@@ -99,7 +101,8 @@ def _platform_charge(source: Any) -> tuple[str, str]:
 
 
 def _refunded(txn: dict[str, Any]) -> str:
-    """The connected-account payment (py_...) a refund line takes back."""
+    """The connected-account payment (py_...) a refund, returned fee or dispute line
+    belongs to, when its source names it."""
     source = txn.get("source")
     return _id(source.get("charge")) if isinstance(source, dict) else ""
 
@@ -171,7 +174,7 @@ def payout_composition_sync(*, payout: Payout) -> list[PayoutLine]:
         refunds = [
             (line, _refunded(txn))
             for line, (txn, kind, _c, _i) in zip(lines, rows, strict=True)
-            if kind == PayoutLine.Kind.REFUND and line.payment is None
+            if kind != PayoutLine.Kind.PAYMENT and line.payment is None
         ]
         _link_refunds(payout, refunds, by_source)
         PayoutLine.objects.bulk_create(lines)
@@ -197,8 +200,9 @@ def _link_refunds(
     refunds: list[tuple[PayoutLine, str]],
     by_source: dict[str, PaymentRequest],
 ) -> None:
-    """A refund line names the connected-account payment (py_...) it takes back: the payment
-    of this payout, or one an earlier payout's lines matched."""
+    """A refund (or fee returned, or dispute) line names the connected-account payment
+    (py_...) it belongs to: the payment of this payout, or one an earlier payout's lines
+    matched."""
     wanted: dict[str, list[PayoutLine]] = {}
     for line, refunded in refunds:
         if refunded:
@@ -218,6 +222,21 @@ def _link_refunds(
             line.payment = by_source.get(source)
 
 
+def _email_reconciliation(payout: Payout) -> dict[str, Any] | None:
+    """What the paid payout contains, grouped by kind, for its e-mail: Stripe's lines, read
+    now when the composition has not been synced yet (the e-mail may go first). None when
+    Stripe cannot be read or lists nothing: the e-mail then gives the amount alone."""
+    lines = list(payout.lines.all())
+    if not lines:
+        try:
+            lines = payout_composition_sync(payout=payout)
+        except GatewayError:
+            return None
+    if not lines:
+        return None
+    return payout_reconciliation(payout=payout, lines=lines)
+
+
 def payout_email_deliver(*, notification_id: int) -> None:
     notification = PayoutNotification.objects.select_related("payout__organization").get(
         pk=notification_id
@@ -226,13 +245,17 @@ def payout_email_deliver(*, notification_id: int) -> None:
     organization = payout.organization
     if not notification.recipients:
         return
+    reconciliation = None
+    if notification.status == "paid":
+        reconciliation = _email_reconciliation(payout)
     context = {
+        "reconciliation": reconciliation,
         "organization": organization,
         "payout": payout,
         "status": notification.status,
         "amount": format_money(payout.amount_cents, payout.currency),
         "arrival_date": payout.arrival_date,  # a calendar date: never converted
-        "sent_at": timezone.localtime(notification.created_at, organization.time_zone),
+        "sent_at": notification.created_at,
         "time_zone": organization.time_zone,
         "site_name": settings.SITE_NAME,
         "url": settings.SITE_URL,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from payments.gateway import GatewayError, gateway_message
 from payments.models import PaymentRequest, Payout, PayoutLine
 from payments.payouts import services as payouts_services
+from payments.payouts.selectors import payout_line_label, payout_reconciliation
 from payments.scope import payments_scoped, payout_for
 from teams.access import OrganizationRequest, organization_view, payment_teams_seen
 from teams.roles import Capability
@@ -64,23 +65,23 @@ def payout_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
         "fees": Coalesce(Sum("fee_cents"), zero),
     }
     totals = every.aggregate(**sums)
+    totals["net"] = totals["gross"] - totals["fees"]
     seen = payment_teams_seen(request.membership)
     hidden = every.exclude(team_id__in=seen).aggregate(**sums) if seen is not None else None
     if hidden and hidden["count"]:
         hidden["net"] = hidden["gross"] - hidden["fees"]
     else:
         hidden = None
-    kept = totals["gross"] - totals["fees"]
-    # Refunds taken from this payout's balance: what the dealership kept minus what arrived.
-    other = kept - payout.amount_cents
+    # Not read from Stripe yet: its payments are what we know it holds; anything else the
+    # payout took (refunds, disputes, fees) shows as the difference, never as a line.
+    difference = totals["net"] - payout.amount_cents
     context = {
         "payout": payout,
         "payments": payments,
         "other_teams": hidden,
-        "totals": totals,
-        "kept": kept,
-        "other": other,
-        "other_abs": abs(other),
+        "line_totals": totals,
+        "difference": difference,
+        "difference_abs": abs(difference),
     }
     return render(request, "payments/payout_detail.html", context)
 
@@ -88,8 +89,9 @@ def payout_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
 def _lines_page(
     request: OrganizationRequest, payout: Payout, lines: list[PayoutLine]
 ) -> HttpResponse:
-    """The payout as Stripe composed it: one row per balance transaction, the net adding up.
-    Lines of payments of teams the member does not see are one "Other teams" row."""
+    """The payout as Stripe composed it: one row per balance transaction with its gross, fee
+    and net, a subtotal per kind and a total; a total that is not the payout amount is said
+    in red. Lines of payments of teams the member does not see are one "Other teams" row."""
     seen = payment_teams_seen(request.membership)
     hidden = [
         line
@@ -107,30 +109,17 @@ def _lines_page(
         if hidden
         else None
     )
-    kinds = []
-    for kind, label in PayoutLine.Kind.choices:
-        of_kind = [line for line in lines if line.kind == kind]
-        if of_kind:
-            kinds.append(
-                {
-                    "kind": kind,
-                    "label": label,
-                    "count": len(of_kind),
-                    "net": sum(line.net_cents for line in of_kind),
-                }
-            )
-    net = sum(line.net_cents for line in lines)
+    for line in lines:
+        line.label = payout_line_label(line)  # type: ignore[attr-defined]
+    reconciliation = payout_reconciliation(payout=payout, lines=lines)
     context = {
         "payout": payout,
         "lines": [line for line in lines if line.pk not in hidden_ids],
         "other_teams": other_teams,
-        "line_kinds": kinds,
-        "line_totals": {
-            "gross": sum(line.amount_cents for line in lines),
-            "fees": sum(line.fee_cents for line in lines),
-            "net": net,
-        },
-        "unexplained": payout.amount_cents - net,
+        "line_kinds": reconciliation["groups"],
+        "line_totals": reconciliation["totals"],
+        "difference": reconciliation["difference"],
+        "difference_abs": reconciliation["difference_abs"],
     }
     return render(request, "payments/payout_detail.html", context)
 

@@ -145,6 +145,11 @@ class DemoCheckout(DemoBase):
             if idempotency_key in refunds:  # Stripe replays the first answer to a repeated key
                 return dict(refunds[idempotency_key]["answer"])
             charge = demo["charge"]
+            if charge.get("disputed"):
+                raise GatewayError(
+                    f"Charge {charge['id']} has been charged back; it cannot be refunded.",
+                    code="charge_disputed",
+                )
             if charge.get("refunded"):
                 raise GatewayError(
                     f"Charge {charge['id']} has already been refunded.",
@@ -186,6 +191,7 @@ class DemoCheckout(DemoBase):
                 "answer": answer,
                 "refund_application_fee": refund_application_fee,
             }
+            demo["refund_fee_returned"] = bool(refund_application_fee)
             record.save(update_fields=["data"])
             self.send_platform_event("charge.refunded", charge, created=now)
             self.send_platform_event("refund.updated", refund, created=now)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from payments.gateway.demo.accounts import DemoAccounts
 from payments.gateway.demo.base import DEMO_CARD_DECLINE, DEMO_CARD_SUCCESS
 from payments.gateway.demo.checkout import DemoCheckout
+from payments.gateway.demo.disputes import DemoDisputes
 from payments.gateway.demo.payouts import DemoPayouts
 from payments.gateway.demo.reports import DemoReports
 
 __all__ = ["DEMO_CARD_DECLINE", "DEMO_CARD_SUCCESS", "DemoGateway"]
 
 
-class DemoGateway(DemoAccounts, DemoCheckout, DemoPayouts, DemoReports):
+class DemoGateway(DemoAccounts, DemoCheckout, DemoDisputes, DemoPayouts, DemoReports):
     """Stands in for Stripe with PAYMENT_GATEWAY=demo. Same interface, no real money."""
 
     name = "demo"

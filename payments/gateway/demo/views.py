@@ -167,7 +167,10 @@ class PayoutForm(forms.Form):
     amount = forms.CharField(
         label=gettext_lazy("Amount"),
         max_length=20,
-        help_text=gettext_lazy("In dollars, like 1250.00."),
+        help_text=gettext_lazy(
+            "In dollars, like 1250.00. Filled in with the balance not paid out yet; another "
+            "amount makes a payout whose lines do not add up."
+        ),
     )
     outcome = forms.ChoiceField(
         label=gettext_lazy("Outcome"),
@@ -209,7 +212,11 @@ def dashboard(request: HttpRequest, account_id: str) -> HttpResponse:
         context = {"reason": denied, "admin_url": _app_url(record, "admin_tab", "#connections")}
         return render(request, "payments/demo/dashboard_denied.html", context, status=403)
 
-    form = PayoutForm(request.POST or None)
+    balance = gateway.payout_balance(account_id)
+    # The balance, so that the payout's lines add up; another amount shows a payout that
+    # does not (the payout page says so, in red).
+    initial = {"amount": f"{balance // 100}.{balance % 100:02d}"} if balance > 0 else {}
+    form = PayoutForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if not record.data.get("payouts_enabled"):
