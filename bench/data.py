@@ -5,7 +5,8 @@ PostgreSQL's COPY (psycopg), plus one busy local day for the daily report.
 
 Shapes follow the app: about 91 % paid, 3 % refunded (in full or in part), 1 % disputed,
 5 % open with a Checkout started; fees and nets as the app fixes them (fee at creation, net
-= gross - fee); a payout and DBS posting for most of the older ones."""
+= gross - fee); a payout and DBS posting for most of the older ones; their movements in the
+ledger (charge and fee, refund, dispute and its fee)."""
 
 from __future__ import annotations
 
@@ -279,8 +280,14 @@ def build(organization, *, payments: int, busy_day_payments: int, seed: int = 3)
             ],
             rows(),
         )
+        _ledger(cursor, org_id, now)
     with connection.cursor() as cursor:
-        for table in ("tickets_customer", "tickets_ticket", "payments_paymentrequest"):
+        for table in (
+            "tickets_customer",
+            "tickets_ticket",
+            "payments_paymentrequest",
+            "payments_ledgerentry",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
     log(
         f"data: {count} payments, {customers} customers, {tickets} tickets in "
@@ -289,10 +296,50 @@ def build(organization, *, payments: int, busy_day_payments: int, seed: int = 3)
     return build(organization, payments=payments, busy_day_payments=busy_day_payments)
 
 
+# The payments' money movements, as the webhook handlers write them: a charge and its fee when
+# paid, the refunded amount a day later, a dispute (and Stripe's fee) three days later.
+LEDGER = [
+    """INSERT INTO payments_ledgerentry
+           (organization_id, kind, source, currency, amount_cents, occurred_at, payment_id,
+            created_at)
+       SELECT p.organization_id, k.kind, 'payment-' || p.id, p.currency, k.amount, p.paid_at,
+              p.id, p.paid_at
+         FROM payments_paymentrequest p
+        CROSS JOIN LATERAL (VALUES ('charge', p.amount_cents), ('platform_fee', -p.fee_cents))
+              AS k(kind, amount)
+        WHERE p.organization_id = %(org)s AND p.paid_at IS NOT NULL""",
+    """INSERT INTO payments_ledgerentry
+           (organization_id, kind, source, currency, amount_cents, occurred_at, payment_id,
+            created_at)
+       SELECT organization_id, 'refund', 'refund-bench-' || id, currency, -refunded_cents,
+              LEAST(paid_at + interval '1 day', %(now)s), id, %(now)s
+         FROM payments_paymentrequest
+        WHERE organization_id = %(org)s AND paid_at IS NOT NULL AND refunded_cents > 0""",
+    """INSERT INTO payments_ledgerentry
+           (organization_id, kind, source, currency, amount_cents, occurred_at, payment_id,
+            created_at)
+       SELECT p.organization_id, k.kind, 'dispute-bench-' || p.id, p.currency, k.amount,
+              LEAST(p.paid_at + interval '3 days', %(now)s), p.id, %(now)s
+         FROM payments_paymentrequest p
+        CROSS JOIN LATERAL (VALUES ('dispute', -p.amount_cents), ('dispute_fee', -1500))
+              AS k(kind, amount)
+        WHERE p.organization_id = %(org)s AND p.status = 'disputed'""",
+]
+
+
+def _ledger(cursor, org_id: int, now: dt.datetime) -> None:
+    for sql in LEDGER:
+        cursor.execute(sql, {"org": org_id, "now": now})
+
+
 def _wipe(organization) -> None:
     log("data: removing the smaller dataset of an earlier run")
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in (
+            "DELETE FROM payments_dailyreportline WHERE report_id IN"
+            " (SELECT id FROM payments_dailyreport WHERE organization_id = %s)",
+            "DELETE FROM payments_dailyreport WHERE organization_id = %s",
+            "DELETE FROM payments_ledgerentry WHERE organization_id = %s",
             "DELETE FROM payments_paymentrequest WHERE organization_id = %s",
             "DELETE FROM tickets_ticket WHERE organization_id = %s",
             "DELETE FROM tickets_customer WHERE organization_id = %s",

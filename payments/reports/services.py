@@ -44,6 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.times import local_time
 from payments.dates import local_day_bounds, organization_zone
 from payments.figures import FIGURE_KINDS, LINE_FIGURE, MONEY_KINDS, PAYOUT_KINDS, Figures
 from payments.models import (
@@ -226,9 +227,7 @@ def _changes(old: DailyReport, new: DailyReport) -> str:
         )
     sentence = _("Replaces revision %(old)d built %(when)s: %(what)s.") % {
         "old": old.revision,
-        "when": old.generated_at.astimezone(organization_zone(new.organization)).strftime(
-            "%b %-d, %Y, %-I:%M %p %Z"
-        ),
+        "when": local_time(old.generated_at, new.time_zone),
         "what": ", ".join(parts) or _("the lines were rebuilt"),
     }
     figures = _figures_compared(old, new)

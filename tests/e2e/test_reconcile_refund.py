@@ -86,3 +86,48 @@ def test_manager_filters_opens_refunds_and_exports(page: Page, paid_today, login
     assert paid_today.status == PaymentRequest.Status.REFUNDED
     assert paid_today.refunded_cents == 48_250
     assert Refund.objects.get(payment=paid_today).status == Refund.Status.SUCCEEDED
+
+
+def test_the_payments_tab_the_payment_and_the_daily_report_read_the_same_figures(
+    page: Page, paid_today, login, settings, demo
+):
+    """After a refund with the fee kept, the day's figures on every page are the ledger's."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from payments.money import format_money
+    from payments.refunds import services as refunds_services
+    from payments.reports import services as reports_services
+
+    organization = paid_today.organization
+    manager = Membership.objects.get(organization=organization, user__email="manager@demo.test")
+    refunds_services.refund_request(payment=paid_today, actor=manager.user)
+    assert Refund.objects.get(payment=paid_today).status == Refund.Status.SUCCEEDED
+    today: date = timezone.localdate(timezone=organization.time_zone)
+    reports_services.daily_report_build(organization=organization, day=today)
+    fee = paid_today.fee_cents
+    expected = {
+        "collected": format_money(48_250, "usd"),
+        "refunds": format_money(-48_250, "usd"),
+        "disputes": format_money(0, "usd"),
+        "fees": format_money(fee, "usd"),
+        "net": format_money(-fee, "usd"),  # the fee kept is what the refund cost
+    }
+
+    login(page, "manager@demo.test")
+    page.locator("#nav-payments").click()
+    page.locator("#id_range").select_option("today")
+    cards = page.locator("#payment-totals")
+    for name, text in expected.items():
+        expect(cards.locator(f"[data-total={name}]")).to_have_text(text)
+
+    page.get_by_role("row", name=re.compile("Casey Driver")).get_by_role("link").first.click()
+    expect(page.locator("#net-after-refunds")).to_have_text(expected["net"])
+
+    page.locator("#nav-reports").click()
+    page.locator(f"#report-{today.isoformat()} a").first.click()
+    figures = page.locator("#report-totals")
+    for name, text in expected.items():
+        expect(figures.locator(f"[data-figure={name}]")).to_have_text(text)
+    expect(page.locator(".report-row-refund")).to_contain_text(format_money(-48_250, "usd"))
