@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
@@ -46,6 +46,28 @@ class CsvWriter:
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
             self.writerow(row)
+
+
+def csv_pieces(header: list[str], rows: Iterable[Iterable[Any]], *, chunk: int) -> Iterator[str]:
+    """A CSV file in pieces of ``chunk`` rows, for a streaming response (one write to the
+    socket a piece, not one a row): the header alone first, so the first bytes leave before
+    the rows' query answers."""
+    buffer = io.StringIO()
+    writer = CsvWriter(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(header)
+    yield flush()
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if count % chunk == 0:
+            yield flush()
+    yield flush()
 
 
 def csv_made_safe(text: str) -> str:

@@ -8,7 +8,6 @@ the file, equal to the list's cards."""
 
 from __future__ import annotations
 
-import io
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 
-from payments.exports import CsvWriter, xlsx_cell
+from payments.exports import csv_pieces, xlsx_cell
 from payments.figures import Figures
 from payments.ledger.selectors import PAGE_COLUMNS, Selection, ordered
 from payments.models import display_number
@@ -203,28 +202,18 @@ def _lines(
 
 
 def csv_lines(selection: Selection, *, zone: str) -> Iterator[str]:
-    """The CSV text in pieces of CHUNK lines (one write to the socket each, not one a line)."""
-    buffer = io.StringIO()
-    writer = CsvWriter(buffer)
+    """The CSV text in pieces of CHUNK lines."""
 
     def fmt(value: str | None) -> str:
         return value or ""
 
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
+    def rows() -> Iterator[list[Any]]:
+        for cells in _lines(selection, zone, as_text=True, fmt=fmt):
+            for index in AMOUNT_COLUMNS:
+                cells[index] = "" if cells[index] is None else decimal_string(cells[index])
+            yield cells
 
-    writer.writerow(header(zone))
-    yield flush()  # the first bytes at once, before the query's first rows arrive
-    for count, cells in enumerate(_lines(selection, zone, as_text=True, fmt=fmt), start=1):
-        for index in AMOUNT_COLUMNS:
-            cells[index] = "" if cells[index] is None else decimal_string(cells[index])
-        writer.writerow(cells)
-        if count % CHUNK == 0:
-            yield flush()
-    yield flush()
+    return csv_pieces(header(zone), rows(), chunk=CHUNK)
 
 
 def csv_response(

@@ -60,6 +60,7 @@ class LedgerEntry(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["organization", "occurred_at"]),
+            models.Index(fields=["organization", "created_at"]),  # movements learnt of late
             models.Index(fields=["payment", "kind"]),
         ]
         constraints = [

@@ -4,7 +4,6 @@ disputes and payouts and the day's total. gross = fee + net on every row."""
 
 from __future__ import annotations
 
-import io
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from payments.exports import CsvWriter, xlsx_cell
+from payments.exports import csv_pieces, xlsx_cell
 from payments.models import DailyReport, DailyReportLine, LedgerEntry
 from payments.money import decimal_string
 from payments.reports.selectors import (
@@ -131,27 +130,18 @@ def report_csv_lines(report: DailyReport, membership: Membership | None) -> Iter
     """The CSV text in pieces of CHUNK rows. Times: ISO 8601 with their UTC offset, which
     tells the repeated hour of the day daylight saving ends apart."""
     zone = ZoneInfo(report.time_zone)
-    buffer = io.StringIO()
-    writer = CsvWriter(buffer)
 
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
+    def rows() -> Iterator[list[Any]]:
+        for cells in export_rows(report, membership):
+            for index in MONEY_INDEXES:
+                cells[index] = decimal_string(cells[index] or 0)
+            for index in TIME_INDEXES:
+                at: datetime | None = cells[index]
+                target = UTC if index == 2 else zone
+                cells[index] = at.astimezone(target).isoformat(timespec="seconds") if at else ""
+            yield ["" if value is None else value for value in cells]
 
-    writer.writerow(export_header(report))
-    for count, cells in enumerate(export_rows(report, membership), start=1):
-        for index in MONEY_INDEXES:
-            cells[index] = decimal_string(cells[index] or 0)
-        for index in TIME_INDEXES:
-            at: datetime | None = cells[index]
-            target = UTC if index == 2 else zone
-            cells[index] = at.astimezone(target).isoformat(timespec="seconds") if at else ""
-        writer.writerow(["" if value is None else value for value in cells])
-        if count % CHUNK == 0:
-            yield flush()
-    yield flush()
+    return csv_pieces(export_header(report), rows(), chunk=CHUNK)
 
 
 def report_xlsx(report: DailyReport, membership: Membership | None) -> IO[bytes]:

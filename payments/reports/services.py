@@ -30,11 +30,8 @@ from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     Count,
-    DateTimeField,
-    F,
-    OuterRef,
+    Max,
     Q,
-    Subquery,
     Sum,
     Value,
 )
@@ -304,21 +301,24 @@ def daily_report_due(organization: Organization, now: datetime) -> date | None:
 
 
 def days_changed_since_reported(organization: Organization, now: datetime) -> list[date]:
-    """Reported days that a movement written after their latest revision belongs to (looked
-    for among the movements written in the last LATE_LOOKBACK)."""
+    """Reported days that a movement written after their latest revision belongs to, among
+    the movements written in the last LATE_LOOKBACK: two queries (the movements by the
+    ledger's (organization, created_at) index, grouped by local day; the days' reports)."""
     tz = organization_zone(organization)
-    latest = DailyReport.objects.filter(organization=organization, day=OuterRef("day")).order_by(
-        "-revision"
-    )
-    late = (
+    last_written = dict(
         LedgerEntry.objects.filter(organization=organization, created_at__gte=now - LATE_LOOKBACK)
-        .annotate(
-            day=TruncDate("occurred_at", tzinfo=tz),
-            reported_at=Subquery(latest.values("generated_at")[:1], output_field=DateTimeField()),
-        )
-        .filter(reported_at__isnull=False, created_at__gt=F("reported_at") - LATE_MARGIN)
+        .annotate(day=TruncDate("occurred_at", tzinfo=tz))
+        .order_by()
+        .values_list("day")
+        .annotate(last=Max("created_at"))
     )
-    return sorted(set(late.values_list("day", flat=True)))
+    reported = (
+        DailyReport.objects.filter(organization=organization, day__in=list(last_written))
+        .order_by("day", "-revision")
+        .distinct("day")
+        .values_list("day", "generated_at")
+    )
+    return sorted(day for day, at in reported if last_written[day] > at - LATE_MARGIN)
 
 
 def daily_reports_build_due(*, now: datetime | None = None) -> list[int]:

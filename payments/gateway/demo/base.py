@@ -15,7 +15,7 @@ from django.urls import reverse
 from payments.gateway.base import GatewayError
 from payments.gateway.demo.tasks import demo_deliver_event
 from payments.gateway.stripe import API_VERSION
-from payments.models import DemoStripeAccount
+from payments.models import DemoStripeAccount, DemoStripeCheckout
 
 DEMO_LINK_TTL = 300  # seconds: Stripe's account links are short-lived and single-use
 
@@ -59,6 +59,21 @@ class DemoBase:
             return accounts.get(stripe_id=account_id)
         except DemoStripeAccount.DoesNotExist as exc:
             raise GatewayError(f"No such account: '{account_id}'", code="resource_missing") from exc
+
+    @staticmethod
+    def _charged(payment_intent_id: str) -> DemoStripeCheckout:
+        """The demo checkout whose charge is ``payment_intent_id``'s, locked (inside a
+        transaction); Stripe's resource_missing error when nothing was charged."""
+        record = (
+            DemoStripeCheckout.objects.select_for_update()
+            .filter(data__contains={"_demo": {"payment_intent": {"id": payment_intent_id}}})
+            .first()
+        )
+        if record is None or not record.data["_demo"].get("charge"):
+            raise GatewayError(
+                f"No such payment_intent: '{payment_intent_id}'", code="resource_missing"
+            )
+        return record
 
     @staticmethod
     def _public(data: dict[str, Any]) -> dict[str, Any]:

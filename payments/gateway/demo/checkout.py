@@ -130,15 +130,7 @@ class DemoCheckout(DemoBase):
         commit, as Stripe would. A repeated idempotency key replays the first answer."""
 
         with transaction.atomic():
-            record = (
-                DemoStripeCheckout.objects.select_for_update()
-                .filter(data__contains={"_demo": {"payment_intent": {"id": payment_intent_id}}})
-                .first()
-            )
-            if record is None or not record.data["_demo"].get("charge"):
-                raise GatewayError(
-                    f"No such payment_intent: '{payment_intent_id}'", code="resource_missing"
-                )
+            record = self._charged(payment_intent_id)
             data = record.data
             demo = data["_demo"]
             refunds: dict[str, Any] = demo.setdefault("refunds", {})

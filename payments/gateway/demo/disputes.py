@@ -10,7 +10,6 @@ from django.db import transaction
 
 from payments.gateway.base import GatewayError
 from payments.gateway.demo.base import DemoBase
-from payments.models import DemoStripeCheckout
 from payments.movements import STRIPE_DISPUTE_FEE_CENTS
 
 
@@ -21,15 +20,7 @@ class DemoDisputes(DemoBase):
         ``charge.dispute.created`` to the platform endpoint after commit."""
 
         with transaction.atomic():
-            record = (
-                DemoStripeCheckout.objects.select_for_update()
-                .filter(data__contains={"_demo": {"payment_intent": {"id": payment_intent_id}}})
-                .first()
-            )
-            if record is None or not record.data["_demo"].get("charge"):
-                raise GatewayError(
-                    f"No such payment_intent: '{payment_intent_id}'", code="resource_missing"
-                )
+            record = self._charged(payment_intent_id)
             demo = record.data["_demo"]
             charge = demo["charge"]
             if charge.get("refunded") or charge.get("disputed"):
