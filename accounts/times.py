@@ -10,7 +10,9 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 LONG = "M j, Y, g:i A"
 SHORT = "M j, g:i A"
@@ -47,4 +49,19 @@ def local_time(value: datetime | None, zone: tzinfo | str | None = None, fmt: st
     if value is None:
         return ""
     local = value.astimezone(as_zone(zone))
-    return f"{date_format(local, fmt)} {zone_label(local)}"
+    return f"{_formatted(local, fmt)} {zone_label(local)}"
+
+
+def _formatted(local: datetime, fmt: str) -> str:
+    """``date_format(local, fmt)``, written directly for LONG and SHORT: what Django's
+    format characters M, j, Y, g, i and A give, with the same translated month and AM/PM
+    (a page of the Payments tab formats a hundred times; DateFormat costs 40 µs each)."""
+    if fmt not in (LONG, SHORT):
+        return date_format(local, fmt)
+    month = MONTHS_3[local.month].title()
+    clock = (
+        f"{local.hour % 12 or 12}:{local.minute:02d} {gettext('PM' if local.hour > 11 else 'AM')}"
+    )
+    if fmt == LONG:
+        return f"{month} {local.day}, {local.year}, {clock}"
+    return f"{month} {local.day}, {clock}"
