@@ -149,10 +149,8 @@ class PaymentRequest(models.Model):
                 OpClass(Upper("reference"), name="gin_trgm_ops"),
                 name="payment_reference_trgm",
             ),
-            GinIndex(
-                OpClass(Upper("posted_reference"), name="gin_trgm_ops"),
-                name="payment_posted_reference_trgm",
-            ),
+            # Looked up whole (iexact): a btree answers an equality, a trigram index scans.
+            models.Index(Upper("posted_reference"), name="payment_posted_reference_upper"),
             models.Index(
                 fields=["created_at"],
                 condition=Q(status="open", reminder_sent_at__isnull=True),
