@@ -53,12 +53,6 @@ def report_totals(report: DailyReport) -> list[DayTotals]:
     return [DayTotals.from_stored(c, t) for c, t in sorted((report.totals or {}).items())]
 
 
-def latest_report(organization: Organization, day: date) -> DailyReport | None:
-    return (
-        DailyReport.objects.filter(organization=organization, day=day).order_by("-revision").first()
-    )
-
-
 @dataclass(frozen=True)
 class HiddenLines:
     """The lines of teams whose payments the reader does not see, summed per currency."""

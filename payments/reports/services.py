@@ -55,7 +55,7 @@ from payments.models import (
 )
 from payments.money import format_money
 from payments.reports.export import export_filename, report_csv_lines
-from payments.reports.selectors import DayTotals, latest_report, report_totals
+from payments.reports.selectors import DayTotals, report_get, report_totals
 from payments.reports.tasks import daily_report_email_send
 from teams.models import Organization, Team
 from tickets.models import Customer, Ticket
@@ -256,7 +256,7 @@ def daily_report_build(
     with transaction.atomic():
         # One builder of an organization's reports at a time: revisions count up by one.
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
-        previous = latest_report(organization, day)
+        previous = report_get(organization, day, None)
         digest = _digest(organization, start, end)
         if previous is not None and previous.digest == digest:
             return previous, False

@@ -675,3 +675,44 @@ def test_the_report_page_reads_its_lines_in_pages(manager_client, organization, 
     last = manager_client.get(_url("report_detail") + "?after=4")
     assert [line.position for line in last.context["lines"]] == [5]
     assert last.context["next_after"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_builders_of_a_changed_day_at_once_write_one_revision_and_send_it_once(
+    organization, ticket
+):
+    import threading
+
+    from django.db import connection
+
+    from tests.payments.payments_tab import payment_row
+
+    paid = payment_row(ticket, amount=10_000, at=local(CHICAGO, 2026, 11, 26, 10, 0))
+    reports_services.daily_report_build(
+        organization=organization, day=date(2026, 11, 26), recipients=["admin@lakeside.test"]
+    )
+    refund(paid, local(CHICAGO, 2026, 11, 26, 18, 0), amount=4_000)
+    barrier = threading.Barrier(2)
+    built: list[bool] = []
+
+    def rebuild():
+        try:
+            barrier.wait()
+            _report, was_built = reports_services.daily_report_build(
+                organization=organization, day=date(2026, 11, 26)
+            )
+            built.append(was_built)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rebuild) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(built) == [False, True]
+    revisions = DailyReport.objects.filter(organization=organization).order_by("revision")
+    assert [r.revision for r in revisions] == [1, 2]
+    assert [len(m.to) for m in mail.outbox] == [1, 1]  # revision 1, then revision 2 once
+    assert "revision 2" in mail.outbox[1].subject
