@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 LONG = "M j, Y, g:i A"
 SHORT = "M j, g:i A"
@@ -52,6 +52,18 @@ def local_time(value: datetime | None, zone: tzinfo | str | None = None, fmt: st
     return f"{_formatted(local, fmt)} {zone_label(local)}"
 
 
+_MERIDIEMS: dict[str | None, tuple[str, str]] = {}
+
+
+def _meridiem() -> tuple[str, str]:
+    """("AM", "PM") in the active language, translated once per language and process."""
+    language = get_language()
+    pair = _MERIDIEMS.get(language)
+    if pair is None:
+        pair = _MERIDIEMS[language] = (gettext("AM"), gettext("PM"))
+    return pair
+
+
 def _formatted(local: datetime, fmt: str) -> str:
     """``date_format(local, fmt)``, written directly for LONG and SHORT: what Django's
     format characters M, j, Y, g, i and A give, with the same translated month and AM/PM
@@ -59,9 +71,7 @@ def _formatted(local: datetime, fmt: str) -> str:
     if fmt not in (LONG, SHORT):
         return date_format(local, fmt)
     month = MONTHS_3[local.month].title()
-    clock = (
-        f"{local.hour % 12 or 12}:{local.minute:02d} {gettext('PM' if local.hour > 11 else 'AM')}"
-    )
+    clock = f"{local.hour % 12 or 12}:{local.minute:02d} {_meridiem()[local.hour > 11]}"
     if fmt == LONG:
         return f"{month} {local.day}, {local.year}, {clock}"
     return f"{month} {local.day}, {clock}"

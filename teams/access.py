@@ -1,7 +1,8 @@
 """The one gate: which organization a request works in, as whom, and what it may do.
 
 ``organization_view`` resolves the organization from the URL and the user's membership in
-one query, answers 404 to anyone who is not a member (the organization might as well not
+one query (reading all of the user's memberships, which the menu's organization switcher
+lists too), answers 404 to anyone who is not a member (the organization might as well not
 exist), 403 to a member without the capability, and sets ``request.organization`` and
 ``request.membership``: the view gets an ``OrganizationRequest``. Views that decide per
 object call ``require``, or a part's helper built on it (``payments.scope.payment_for``).
@@ -39,6 +40,7 @@ class OrganizationRequest(HtmxHttpRequest):
 
     organization: Organization
     membership: Membership
+    memberships: list[Membership]  # all of the user's, by organization name (the switcher)
     user: User
 
 
@@ -50,23 +52,29 @@ def signed_in_user(request: HttpRequest) -> User:
     return request.user
 
 
-def membership_for(request: HttpRequest, slug: str) -> Membership:
-    if not request.user.is_authenticated:
-        raise Http404
-    membership = (
-        Membership.objects.select_related("organization", "user")
-        .filter(organization__slug=slug, user_id=request.user.pk)
-        .first()
+def memberships_of(user: User) -> list[Membership]:
+    """The user's memberships with their organizations, by organization name (one query)."""
+    memberships = list(
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name", "pk")
     )
+    for membership in memberships:
+        membership.user = user
+    return memberships
+
+
+def organization_request(request: HttpRequest, slug: str) -> OrganizationRequest:
+    """``request`` as the organization view sees it, for the organization ``slug`` (404 unless
+    the user is a member): the one place the attributes are set."""
+    user = signed_in_user(request)
+    memberships = memberships_of(user)
+    membership = next((m for m in memberships if m.organization.slug == slug), None)
     if membership is None:
         raise Http404("No such organization.")
-    return membership
-
-
-def organization_request(request: HttpRequest, membership: Membership) -> OrganizationRequest:
-    """``request`` as the organization view sees it: the one place the attributes are set."""
     typed = cast(OrganizationRequest, request)
     typed.membership = membership
+    typed.memberships = memberships
     typed.organization = membership.organization
     return typed
 
@@ -86,7 +94,7 @@ def organization_view(
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @wraps(view)
         def wrapper(request: HttpRequest, org: str, *args: Any, **kwargs: Any) -> Response:
-            typed = organization_request(request, membership_for(request, org))
+            typed = organization_request(request, org)
             if typed.session.get(SESSION_KEY) != org:
                 typed.session[SESSION_KEY] = org
             if capability is not None:

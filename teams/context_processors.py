@@ -1,7 +1,7 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
-from teams import selectors
-from teams.access import capabilities_of
+from teams.access import capabilities_of, memberships_of
 
 
 def navigation(request):
@@ -16,5 +16,8 @@ def navigation(request):
         context["current_organization"] = membership.organization
         context["current_membership"] = membership
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
-        context["user_memberships"] = selectors.memberships_of_user(user=request.user)
+        known = getattr(request, "memberships", None)  # an organization view read them
+        context["user_memberships"] = (
+            known if known is not None else SimpleLazyObject(lambda: memberships_of(request.user))
+        )
     return context

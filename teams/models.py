@@ -85,9 +85,13 @@ class Membership(models.Model):
         return f"{self.user} in {self.organization} ({self.role})"
 
     @cached_property
+    def payment_teams(self) -> list[Team]:
+        """This member's teams that take payments, by name (one query, cached per request)."""
+        return list(self.teams.filter(payments_enabled=True).order_by("name", "pk"))
+
+    @cached_property
     def payment_team_ids(self) -> frozenset[int]:
-        """Ids of this member's teams that take payments (one query, cached per request)."""
-        return frozenset(self.teams.filter(payments_enabled=True).values_list("pk", flat=True))
+        return frozenset(team.pk for team in self.payment_teams)
 
 
 class Team(models.Model):

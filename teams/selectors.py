@@ -34,14 +34,6 @@ def membership_get(*, organization: Organization, pk: int) -> Membership:
     )
 
 
-def memberships_of_user(*, user: User) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(user=user)
-        .select_related("organization")
-        .order_by("organization__name")
-    )
-
-
 def team_list(*, organization: Organization) -> QuerySet[Team]:
     return Team.objects.filter(organization=organization).annotate(member_count=Count("members"))
 

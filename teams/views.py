@@ -21,6 +21,7 @@ from teams import selectors, services
 from teams.access import (
     SESSION_KEY,
     OrganizationRequest,
+    memberships_of,
     organization_view,
     require,
     signed_in_user,
@@ -49,7 +50,7 @@ def _apply_errors(form, error: ValidationError) -> None:
 
 def home(request: HttpRequest) -> HttpResponse:
     """Send the person to the organization they last worked in, or their first one."""
-    memberships = list(selectors.memberships_of_user(user=signed_in_user(request)))
+    memberships = memberships_of(signed_in_user(request))
     if not memberships:
         return redirect("organization_create")
     slugs = [m.organization.slug for m in memberships]

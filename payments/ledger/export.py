@@ -79,7 +79,8 @@ FIELDS: tuple[str, ...] = (
 
 
 COLUMNS = {
-    **PAGE_COLUMNS,  # the customer (phone as stored, E.164), team and advisor, as the list
+    **PAGE_COLUMNS,  # the customer (phone as stored, E.164) and advisor, as the list
+    "team_name": F("team__name"),
     "poster_name": F("posted_by__full_name"),
     "poster_email": F("posted_by__email"),
 }

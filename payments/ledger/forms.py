@@ -51,6 +51,7 @@ class PaymentFilterForm(forms.Form):
 
     def __init__(self, data, *, teams, advisors):
         super().__init__(data)
+        self.teams = teams  # the teams the member sees, by name
         self.fields["status"].choices = [("", _lazy("Any status"))] + [
             (status.value, label)
             for status, (label, _css) in STATUS_BADGES.items()

@@ -13,18 +13,9 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import (
-    BigIntegerField,
-    CharField,
-    F,
-    Func,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-)
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import BigIntegerField, CharField, F, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from payments.dates import local_day_bounds
 from payments.figures import FIGURE_KINDS, Figures
@@ -175,26 +166,28 @@ def payments_filter(
     return Selection(queryset, bounds, "paid_at" if collected else "created_at")
 
 
-class _Array(Func):
-    template = "ARRAY[%(expressions)s]"
-    arg_joiner = ", "
+_FIGURE_SUMS = ", ".join(
+    "COALESCE(SUM(e.amount_cents) FILTER (WHERE e.kind = ANY(%s)), 0)::bigint" for _ in FIGURE_KINDS
+)
+_FIGURES_SQL = (
+    f"(SELECT ARRAY[{_FIGURE_SUMS}] FROM {LedgerEntry._meta.db_table} e "  # noqa: S608 - names only
+    f"WHERE e.payment_id = {PaymentRequest._meta.db_table}.id{{bounds}})"
+)
 
 
-def figures_sql(bounds: tuple[datetime, datetime] | None) -> Subquery:
+def figures_sql(bounds: tuple[datetime, datetime] | None) -> RawSQL:
     """Each payment's figures within ``bounds`` as one array [collected, refunds, disputes,
-    signed fees]: one lookup of the ledger's (payment, kind) index per row, for a page or a
-    million-line export alike (Figures.from_signed reads it; NULL when nothing moved)."""
-    entries = LedgerEntry.objects.filter(payment_id=OuterRef("pk"))
+    signed fees] (zeros when nothing moved; Figures.from_signed reads it): one lookup of the
+    ledger's payment index per row, for a page or a million-line export alike. Written as
+    SQL over the payments table by its own name (as the page and export queries have it):
+    the same Subquery built with the ORM takes a millisecond a page to resolve."""
+    params: list[Any] = [[str(kind) for kind in kinds] for kinds in FIGURE_KINDS.values()]
+    bounded = ""
     if bounds is not None:
-        entries = entries.filter(occurred_at__gte=bounds[0], occurred_at__lt=bounds[1])
-    sums = [
-        Cast(Sum("amount_cents", filter=Q(kind__in=kinds)), BigIntegerField())
-        for kinds in FIGURE_KINDS.values()
-    ]
-    figures = _Array(*[Coalesce(total, 0) for total in sums], output_field=ARRAY_OF_CENTS)
-    return Subquery(
-        entries.order_by().values("payment_id").annotate(figures=figures).values("figures"),
-        output_field=ARRAY_OF_CENTS,
+        bounded = " AND e.occurred_at >= %s AND e.occurred_at < %s"
+        params += bounds
+    return RawSQL(  # noqa: S611 - static SQL, values as parameters
+        _FIGURES_SQL.format(bounds=bounded), params, output_field=ARRAY_OF_CENTS
     )
 
 
@@ -310,13 +303,13 @@ PAGE_FIELDS = (
     "reference",
     "posted_at",
     "posted_reference",
+    "team_id",
 )
 
 
 PAGE_COLUMNS = {
     "customer_name": F("ticket__customer__name"),
     "customer_phone": Cast("ticket__customer__mobile_phone", CharField()),
-    "team_name": F("team__name"),
     "advisor_name": F("created_by__full_name"),
     "advisor_email": F("created_by__email"),
 }

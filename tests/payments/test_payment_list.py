@@ -384,9 +384,10 @@ def test_list_query_count_is_constant(
     client.force_login(manager_membership.user)
     client.get(URL)  # warm the session
 
-    # the session and the totals' version are read from the database (Redis may be down),
-    # and the totals are two: the count of payments, the sums of their ledger entries
-    with django_assert_max_num_queries(11):
+    # the session, the user, their memberships and payment teams, the advisors of the filter,
+    # the page, the totals' version (in the database: Redis may be down), and the totals,
+    # two: the count of payments, the sums of their ledger entries
+    with django_assert_max_num_queries(9):
         response = client.get(URL, {"q": "Dana", "status": "paid", "posted": "no"})
 
     assert len(numbers(response)) == min(count, 50)
@@ -407,6 +408,38 @@ def test_table_part_refreshes_in_place_with_the_filters(admin_client, ticket):
     body = part.content.decode()
     assert body.lstrip().startswith('<div id="payment-table"')
     assert "<html" not in body
+
+
+def test_a_line_names_its_team_and_advisor_for_a_manager_and_an_admin(
+    client, admin_membership, manager_membership, ticket, other_team_ticket, advisor_membership
+):
+    payment_row(ticket, at=timezone.now(), created_by=advisor_membership.user)
+    theirs = payment_row(other_team_ticket, at=timezone.now() - timedelta(minutes=1))
+    client.force_login(admin_membership.user)
+    everything = client.get(URL).context["rows"]
+    client.force_login(manager_membership.user)
+
+    (line,) = client.get(URL).context["rows"]
+
+    assert (line["team"], line["advisor"]) == (ticket.team.name, advisor_membership.user.full_name)
+    assert [row["team"] for row in everything] == [ticket.team.name, theirs.team.name]
+
+
+def test_a_line_escapes_what_people_typed_and_an_unpaid_request_says_what_it_asked(
+    admin_client, ticket
+):
+    typed = '<b>Brakes</b> & "rotors"'
+    payment_row(ticket, amount=7_777, at=timezone.now(), status="open", description=typed)
+    payment_row(ticket, amount=5_000, at=timezone.now(), description=typed)
+
+    unpaid = admin_client.get(URL, {"status": "open"}).content.decode()
+    paid = admin_client.get(URL).content.decode()
+
+    for body in (unpaid, paid):
+        assert "&lt;b&gt;Brakes&lt;/b&gt; &amp; &quot;rotors&quot;" in body
+        assert "<b>Brakes" not in body
+    assert '<div class="text-body-secondary">Requested $77.77 USD</div>' in unpaid
+    assert '<div class="text-body-secondary">Requested' not in paid  # it collected: no ask
 
 
 # Detail, posting to the DBS ---------------------------------------------------------------
