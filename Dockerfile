@@ -22,6 +22,11 @@ ENV PYTHONUNBUFFERED=1 \
 
 RUN pip install --no-cache-dir --disable-pip-version-check uv==0.13.9
 
+# GNU gettext compiles the translations (locale/*/LC_MESSAGES/django.po) below.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 # Dependencies first (cached until the lock changes); the dev group (test tools) is left out.
@@ -37,6 +42,9 @@ RUN SECRET_KEY=collectstatic-build-only-not-a-secret \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build@localhost:5432/build \
     python manage.py collectstatic --noinput
+
+# The translations, checked as `make messages` checks them: placeholders intact.
+RUN for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "${po%.po}.mo" "$po" || exit 1; done
 
 # Code and static files stay owned by root: the process can read them, not change them.
 RUN groupadd --system --gid 10001 app \

@@ -5,7 +5,7 @@ VENV := .venv
 UV := .tools/bin/uv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install browser lint format typecheck check-migrations e2e unit clean
+.PHONY: demo test install browser gettext messages lint format typecheck check-migrations e2e unit clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -35,7 +35,25 @@ browser: install
 		$(VENV)/bin/playwright install chromium; \
 	fi
 
-demo: install
+# The translations (locale/*/LC_MESSAGES/django.po) compiled with GNU gettext's msgfmt, from
+# Debian's packages (apt-get, as root) when it is missing. --check: a translation whose
+# placeholders differ from its English text stops the build.
+gettext:
+	@if ! command -v msgfmt >/dev/null 2>&1; then \
+		if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's gettext for the translations"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext \
+			|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }; \
+		else \
+			echo "GNU gettext is needed to compile the translations: install it (apt-get install gettext)" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+messages: gettext
+	@for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 1; done
+
+demo: install messages
 	$(PY) -m expertconnect.demo
 
 lint: install
@@ -55,15 +73,15 @@ typecheck: install
 
 # Without DATABASE_URL the checks and the tests start the embedded PostgreSQL (the test
 # settings do); it is stopped at the end, pass or fail, unless it was running before.
-test: install browser
+test: install browser messages
 	@if [ -z "$$DATABASE_URL" ] && ! $(PY) -m expertconnect.embedded_db running; then \
 		trap '$(PY) -m expertconnect.embedded_db stop' EXIT; fi; \
 	$(MAKE) --no-print-directory lint typecheck check-migrations && $(VENV)/bin/pytest
 
-unit: install
+unit: install messages
 	$(VENV)/bin/pytest -m "not e2e"
 
-e2e: install browser
+e2e: install browser messages
 	$(VENV)/bin/pytest -m e2e
 
 clean:

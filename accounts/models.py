@@ -45,6 +45,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # One of settings.LANGUAGES, chosen in the user menu; "" follows the browser's language.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
 
     objects = UserManager()
 

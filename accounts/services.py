@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import SmsMessage
+from accounts.models import SmsMessage, User
 from accounts.sms import SmsError, get_backend
 from accounts.tasks import sms_send
 
@@ -69,3 +69,11 @@ def sms_deliver(*, message_id: int, body: str | None = None) -> SmsMessage:
     if failure is not None:
         raise failure
     return message
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    """The language the person reads the product in: one of settings.LANGUAGES, or "" for
+    their browser's."""
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

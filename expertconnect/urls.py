@@ -16,6 +16,7 @@ urlpatterns = [
     path("", team_views.home, name="home"),
     path("health/", health, name="health"),
     path("accounts/", include("allauth.urls")),
+    path("account/language/", team_views.language_set, name="language_set"),
     path("organizations/new/", team_views.organization_create, name="organization_create"),
     path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
     path("o/<slug:org>/", include("teams.urls")),

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from accounts.languages import staff_languages
 from teams.access import capabilities_of, memberships_of
 
 
@@ -17,6 +18,7 @@ def navigation(request):
         context["current_membership"] = membership
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         known = getattr(request, "memberships", None)  # an organization view read them
+        context["languages"] = staff_languages()
         context["user_memberships"] = (
             known if known is not None else SimpleLazyObject(lambda: memberships_of(request.user))
         )

@@ -13,6 +13,7 @@ from django_countries import countries
 from phonenumber_field.formfields import PhoneNumberField
 from timezone_field import TimeZoneFormField
 
+from accounts.languages import staff_languages
 from accounts.models import User
 from teams.models import Membership, Organization, Team
 from teams.roles import INVITABLE_ROLES, Role
@@ -64,9 +65,18 @@ class OrganizationForm(forms.ModelForm):
         help_text=_("Every time in the app is shown in this zone."),
     )
 
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_(
+            "New members start in it (each can choose their own), and the dealership's "
+            "e-mails are written in it."
+        ),
+    )
+
     class Meta:
         model = Organization
-        fields = ["name", "country", "time_zone"]
+        fields = ["name", "country", "time_zone", "language"]
         labels = {"name": _("Dealership name")}
         help_texts = {
             "country": _(
@@ -79,6 +89,9 @@ class OrganizationForm(forms.ModelForm):
         """``locked``: an organization that has taken payments; its country is then shown but
         not editable (a posted value is ignored; organization_update refuses it too)."""
         super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [("", _("Each person's browser language")), *staff_languages()]
         country = self.fields["country"]
         assert isinstance(country, forms.ChoiceField)
         if locked is not None:

@@ -29,6 +29,9 @@ class Organization(models.Model):
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     country = CountryField(_("country"))
     time_zone = TimeZoneField(_("time zone"), default="America/Chicago", use_pytz=False)
+    # One of settings.LANGUAGES: new members start in it, and the dealership's e-mails are
+    # written in it; "" leaves each person to their browser and writes e-mails in English.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
     # When the first payment was collected: from then on the country, and so the currency of
     # every figure, stays as it is (no total may add two currencies).
     currency_locked_at = models.DateTimeField(null=True, blank=True)
@@ -39,6 +42,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def email_language(self) -> str:
+        return self.language or settings.LANGUAGE_CODE
 
     @property
     def country_code(self) -> str:

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -64,10 +64,16 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def organization_create(*, actor: User, name: str, country: str, time_zone: str) -> Organization:
+def organization_create(
+    *, actor: User, name: str, country: str, time_zone: str, language: str = ""
+) -> Organization:
     """Create a dealership with ``actor`` as its first admin."""
     organization = Organization.objects.create(
-        name=name.strip(), slug=_unique_slug(name), country=country, time_zone=time_zone
+        name=name.strip(),
+        slug=_unique_slug(name),
+        country=country,
+        time_zone=time_zone,
+        language=language,
     )
     membership = Membership.objects.create(user=actor, organization=organization, role=Role.ADMIN)
     audit_record(
@@ -88,19 +94,29 @@ def organization_create(*, actor: User, name: str, country: str, time_zone: str)
 
 @transaction.atomic
 def organization_update(
-    *, organization: Organization, actor: User, name: str, country: str, time_zone: str
+    *,
+    organization: Organization,
+    actor: User,
+    name: str,
+    country: str,
+    time_zone: str,
+    language: str | None = None,
 ) -> Organization:
+    """``language`` None: as it is."""
+    language = organization.language if language is None else language
     before = {
         "name": organization.name,
         "country": organization.country_code,
         "time_zone": str(organization.time_zone),
+        "language": organization.language,
     }
     locked = Organization.objects.filter(pk=organization.pk, currency_locked_at__isnull=False)
     if str(country) != before["country"] and locked.exists():
         raise ValidationError({"country": organization.currency_locked_message})
     organization.name, organization.country, organization.time_zone = name, country, time_zone
-    organization.save(update_fields=["name", "country", "time_zone"])
-    after = {"name": name, "country": country, "time_zone": str(time_zone)}
+    organization.language = language
+    organization.save(update_fields=["name", "country", "time_zone", "language"])
+    after = {"name": name, "country": country, "time_zone": str(time_zone), "language": language}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
         audit_record(AuditAction.ORGANIZATION_UPDATED, organization, actor=actor, data=changes)
@@ -261,27 +277,28 @@ def invitation_url(token: str) -> str:
 def _invitation_send(invitation: Invitation, token: str) -> None:
     """Queue the SMS and the e-mail carrying the link, once the transaction commits."""
 
-    context = {
-        "invitation": invitation,
-        "organization": invitation.organization,
-        "url": invitation_url(token),
-        "teams": list(invitation.teams.all()),
-        "site_name": settings.SITE_NAME,
-    }
-    sms_queue(
-        to=str(invitation.mobile_phone),
-        body=render_to_string("teams/invitation_sms.txt", context).strip(),
-        secret=token,
-    )
-    subject = _("%(inviter)s invited you to %(organization)s") % {
-        "inviter": invitation.invited_by or invitation.organization,
-        "organization": invitation.organization,
-    }
-    text = render_to_string("teams/invitation_email.txt", context)
-    html = render_to_string("teams/invitation_email.html", context)
-    transaction.on_commit(
-        lambda: email_send.delay(subject=subject, body=text, to=[invitation.email], html=html)
-    )
+    with translation.override(invitation.organization.email_language):
+        context = {
+            "invitation": invitation,
+            "organization": invitation.organization,
+            "url": invitation_url(token),
+            "teams": list(invitation.teams.all()),
+            "site_name": settings.SITE_NAME,
+        }
+        sms_queue(
+            to=str(invitation.mobile_phone),
+            body=render_to_string("teams/invitation_sms.txt", context).strip(),
+            secret=token,
+        )
+        subject = _("%(inviter)s invited you to %(organization)s") % {
+            "inviter": invitation.invited_by or invitation.organization,
+            "organization": invitation.organization,
+        }
+        text = render_to_string("teams/invitation_email.txt", context)
+        html = render_to_string("teams/invitation_email.html", context)
+        transaction.on_commit(
+            lambda: email_send.delay(subject=subject, body=text, to=[invitation.email], html=html)
+        )
 
 
 @transaction.atomic
@@ -438,5 +455,6 @@ def invitation_register(
         password=password,
         full_name=full_name.strip(),
         mobile_phone=mobile_phone,
+        language=invitation.organization.language,  # until they choose their own
     )
     return invitation_accept(invitation=invitation, user=user)

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts import services as account_services
 from accounts.decorators import recent_password_required
 from teams import selectors, services
 from teams.access import (
@@ -377,3 +381,21 @@ def _welcome(request: HttpRequest, membership) -> HttpResponse:
         % {"org": membership.organization, "role": membership.get_role_display()},
     )
     return redirect("overview", org=membership.organization.slug)
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Keep the language chosen in the user menu ("" for the browser's) and go back."""
+    user = signed_in_user(request)
+    language = request.POST.get("language", "")
+    if language and language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(_("That language is not offered. Choose one from the menu."))
+    account_services.user_set_language(user=user, language=language)
+    translation.activate(language or translation.get_language_from_request(request))
+    messages.success(request, _("Language saved."))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    return redirect(back)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -181,20 +181,23 @@ def checklist_send(
             role=Role.MANAGER,
             teams=organization.teams.filter(payments_enabled=True),
         )
-    context = {
-        "organization": organization,
-        "actor": actor,
-        "full_name": full_name,
-        "checklist": onboarding_checklist(organization.country_code),
-        "invited": invited,
-        "site_name": settings.SITE_NAME,
-    }
-    subject = _("What Stripe will ask for to connect %(org)s to payments") % {"org": organization}
-    text = render_to_string("payments/email/checklist.txt", context)
-    html = render_to_string("payments/email/checklist.html", context)
-    transaction.on_commit(
-        lambda: email_send.delay(subject=subject, body=text, to=[email], html=html)
-    )
+    with translation.override(organization.email_language):
+        context = {
+            "organization": organization,
+            "actor": actor,
+            "full_name": full_name,
+            "checklist": onboarding_checklist(organization.country_code),
+            "invited": invited,
+            "site_name": settings.SITE_NAME,
+        }
+        subject = _("What Stripe will ask for to connect %(org)s to payments") % {
+            "org": organization
+        }
+        text = render_to_string("payments/email/checklist.txt", context)
+        html = render_to_string("payments/email/checklist.html", context)
+        transaction.on_commit(
+            lambda: email_send.delay(subject=subject, body=text, to=[email], html=html)
+        )
     audit_record(
         AuditAction.STRIPE_CHECKLIST_SENT,
         actor=actor,

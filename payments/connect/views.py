@@ -186,6 +186,7 @@ def _organization_form(request: OrganizationRequest, data=None) -> OrganizationF
             "name": organization.name,
             "country": organization.country_code,
             "time_zone": organization.time_zone,
+            "language": organization.language,
         },
     )
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -243,38 +243,41 @@ def payout_email_deliver(*, notification_id: int) -> None:
     )
     payout = notification.payout
     organization = payout.organization
-    if not notification.recipients:
-        return
-    reconciliation = None
-    if notification.status == "paid":
-        reconciliation = _email_reconciliation(payout)
-    context = {
-        "reconciliation": reconciliation,
-        "organization": organization,
-        "payout": payout,
-        "status": notification.status,
-        "amount": format_money(payout.amount_cents, payout.currency),
-        "arrival_date": payout.arrival_date,  # a calendar date: never converted
-        "sent_at": notification.created_at,
-        "time_zone": organization.time_zone,
-        "site_name": settings.SITE_NAME,
-        "url": settings.SITE_URL,
-    }
-    if notification.status == "paid":
-        subject = _("%(org)s: payout of %(amount)s expected on %(date)s") % {
-            "org": organization,
-            "amount": context["amount"],
-            "date": payout.arrival_date.strftime("%b %-d, %Y"),
+    with translation.override(organization.email_language):
+        if not notification.recipients:
+            return
+        reconciliation = None
+        if notification.status == "paid":
+            reconciliation = _email_reconciliation(payout)
+        context = {
+            "reconciliation": reconciliation,
+            "organization": organization,
+            "payout": payout,
+            "status": notification.status,
+            "amount": format_money(payout.amount_cents, payout.currency),
+            "arrival_date": payout.arrival_date,  # a calendar date: never converted
+            "sent_at": notification.created_at,
+            "time_zone": organization.time_zone,
+            "site_name": settings.SITE_NAME,
+            "url": settings.SITE_URL,
         }
-    else:
-        subject = _("%(org)s: payout of %(amount)s failed") % {
-            "org": organization,
-            "amount": context["amount"],
-        }
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("payments/email/payout.txt", context),
-        to=list(notification.recipients),
-    )
-    message.attach_alternative(render_to_string("payments/email/payout.html", context), "text/html")
-    message.send()
+        if notification.status == "paid":
+            subject = _("%(org)s: payout of %(amount)s expected on %(date)s") % {
+                "org": organization,
+                "amount": context["amount"],
+                "date": payout.arrival_date.strftime("%b %-d, %Y"),
+            }
+        else:
+            subject = _("%(org)s: payout of %(amount)s failed") % {
+                "org": organization,
+                "amount": context["amount"],
+            }
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("payments/email/payout.txt", context),
+            to=list(notification.recipients),
+        )
+        message.attach_alternative(
+            render_to_string("payments/email/payout.html", context), "text/html"
+        )
+        message.send()

@@ -37,7 +37,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -355,34 +355,35 @@ def daily_reports_build_due(*, now: datetime | None = None) -> list[int]:
 def daily_report_email_deliver(*, report_id: int, recipients: list[str]) -> None:
     report = DailyReport.objects.select_related("organization").get(pk=report_id)
     organization = report.organization
-    context = {
-        "organization": organization,
-        "report": report,
-        "totals": report_totals(report),
-        "site_name": settings.SITE_NAME,
-        "url": settings.SITE_URL,
-    }
-    when = report.day.strftime("%b %-d, %Y")
-    if report.revision > 1:
-        subject = _("%(org)s: daily reconciliation report for %(date)s, revision %(n)d") % {
-            "org": organization,
-            "date": when,
-            "n": report.revision,
+    with translation.override(organization.email_language):
+        context = {
+            "organization": organization,
+            "report": report,
+            "totals": report_totals(report),
+            "site_name": settings.SITE_NAME,
+            "url": settings.SITE_URL,
         }
-    else:
-        subject = _("%(org)s: daily reconciliation report for %(date)s") % {
-            "org": organization,
-            "date": when,
-        }
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("payments/email/daily_report.txt", context),
-        to=list(recipients),
-    )
-    message.attach_alternative(
-        render_to_string("payments/email/daily_report.html", context), "text/html"
-    )
-    message.attach(
-        export_filename(report, "csv"), "".join(report_csv_lines(report, None)), "text/csv"
-    )
-    message.send()
+        when = report.day.strftime("%b %-d, %Y")
+        if report.revision > 1:
+            subject = _("%(org)s: daily reconciliation report for %(date)s, revision %(n)d") % {
+                "org": organization,
+                "date": when,
+                "n": report.revision,
+            }
+        else:
+            subject = _("%(org)s: daily reconciliation report for %(date)s") % {
+                "org": organization,
+                "date": when,
+            }
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("payments/email/daily_report.txt", context),
+            to=list(recipients),
+        )
+        message.attach_alternative(
+            render_to_string("payments/email/daily_report.html", context), "text/html"
+        )
+        message.attach(
+            export_filename(report, "csv"), "".join(report_csv_lines(report, None)), "text/csv"
+        )
+        message.send()
