@@ -19,3 +19,37 @@ AUTONYMS = {
 def staff_languages() -> list[tuple[str, str]]:
     """(code, name in itself) of each language the staff side is offered in."""
     return [(code, AUTONYMS.get(code, str(name))) for code, name in settings.LANGUAGES]
+
+
+# The customer's side speaks these (the help center's languages, with Canadian French).
+CUSTOMER_LANGUAGES = ("en", "fr-ca", "es", "de", "it", "pl", "pt-br")
+
+# Stripe Checkout's locale for each (Stripe's own codes); any other language: "auto".
+STRIPE_LOCALES = {
+    "en": "en",
+    "fr-ca": "fr-CA",
+    "es": "es-419",
+    "de": "de",
+    "it": "it",
+    "pl": "pl",
+    "pt-br": "pt-BR",
+}
+
+
+def customer_languages() -> list[tuple[str, str]]:
+    """(code, name in itself) of each language the customer's pages are offered in."""
+    return [(code, AUTONYMS[code]) for code in CUSTOMER_LANGUAGES]
+
+
+def customer_language(chosen: str, organization_language: str) -> str:
+    """The language a customer reads: theirs when set, else their dealership's, else the
+    site's default."""
+    for language in (chosen, organization_language):
+        if language in CUSTOMER_LANGUAGES:
+            return language
+    return settings.LANGUAGE_CODE
+
+
+def stripe_locale(language: str) -> str:
+    """Stripe Checkout's locale for ``language`` ("en-us" reads as "en"), else "auto"."""
+    return STRIPE_LOCALES.get(language) or STRIPE_LOCALES.get(language.split("-")[0], "auto")

@@ -39,6 +39,19 @@ def _clean_sms_outbox():
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: a request activates the language it reads in
+    for its thread (as Django's LocaleMiddleware does), and the test client's requests run in
+    the tests' thread, so code a test calls afterwards would otherwise speak that language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

@@ -31,7 +31,7 @@ def test_staff_signed_in_to_the_demo_keep_the_debug_page(admin_client, debug):
 
 
 def test_a_crash_on_a_public_page_shows_the_products_500_in_the_demo(debug, monkeypatch, caplog):
-    def crash(token):
+    def crash(request, token):
         raise RuntimeError("secret detail of the crash")
 
     monkeypatch.setattr(requests_public, "_request_for", crash)

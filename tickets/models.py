@@ -25,6 +25,8 @@ class Customer(models.Model):
     )
     name = models.CharField(_("name"), max_length=150)
     mobile_phone = PhoneNumberField(_("mobile phone"))
+    # One of accounts.languages.CUSTOMER_LANGUAGES; "" reads in the organization's language.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
     opted_out_at = models.DateTimeField(null=True, blank=True)
     # The customer's text that opted them out (None when the carrier reported the opt-out).
     opt_out_message = models.ForeignKey(

@@ -161,6 +161,7 @@ class NewCheckout:
     success_url: str
     cancel_url: str
     expires_at: int
+    locale: str = "auto"  # Stripe Checkout's page language (accounts.languages.STRIPE_LOCALES)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -323,6 +323,7 @@ def checkout_session_params(checkout: NewCheckout) -> SessionCreateParams:
         "success_url": checkout.success_url,
         "cancel_url": checkout.cancel_url,
         "expires_at": checkout.expires_at,
+        "locale": checkout.locale,  # type: ignore[typeddict-item]  # one of Stripe's codes
     }
     return params
 

@@ -12,13 +12,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.languages import stripe_locale
 from accounts.models import User
 from payments.audit import payment_request_data
 from payments.dates import from_timestamp
 from payments.gateway import UNREACHABLE, GatewayError, NewCheckout, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest
 from payments.requests.duplicates import duplicate_charge_detect
-from payments.requests.services import payment_request_apply_charge, payment_request_mark_paid
+from payments.requests.services import (
+    payment_request_apply_charge,
+    payment_request_mark_paid,
+    reads_in,
+)
 from payments.timeline import payment_request_timeline
 from teams.audit import AuditAction
 from teams.services import audit_record
@@ -103,6 +108,7 @@ def _checkout_session_create(
                 success_url=success_url,
                 cancel_url=cancel_url,
                 expires_at=int(expires_at.timestamp()),
+                locale=stripe_locale(reads_in(locked)),
             ),
             idempotency_key=f"payment-request-{locked.pk}-checkout-{locked.checkout_attempt}",
         )

@@ -19,11 +19,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.adapter import client_ip
+from accounts.languages import CUSTOMER_LANGUAGES, customer_languages
 from payments.gateway import GatewayError, get_gateway
 from payments.models import PaymentRequest
 from payments.money import format_money
@@ -97,12 +98,26 @@ def public_page(view):
     return login_not_required(never_cache(wrapper))
 
 
-def _request_for(token: str) -> PaymentRequest:
+def _request_for(request: HttpRequest, token: str) -> PaymentRequest:
+    """The request of ``token``, with the page switched to its customer's language: the one
+    they picked on the page for this link (``?lang=``, kept in their session), else theirs,
+    else their dealership's."""
     if len(token) > 64:
         raise Http404
-    found = PaymentRequest.objects.select_related("organization").filter(token=token).first()
+    found = (
+        PaymentRequest.objects.select_related("organization", "ticket__customer")
+        .filter(token=token)
+        .first()
+    )
     if found is None:
         raise Http404
+    key = f"payment-language:{token}"
+    picked = request.GET.get("lang", "")
+    if picked in CUSTOMER_LANGUAGES and request.session.get(key) != picked:
+        request.session[key] = picked
+    language = request.session.get(key) or requests_services.reads_in(found)
+    translation.activate(language)
+    request.LANGUAGE_CODE = translation.get_language()
     return found
 
 
@@ -133,6 +148,7 @@ def _context(payment: PaymentRequest, **extra: Any) -> dict[str, Any]:
         "refunded_at_text": _when(payment.refunded_at, zone) if payment.refunded_at else "",
         "pay_url": reverse("payment_public_pay", args=[payment.token]),
         "page_url": reverse("payment_public", args=[payment.token]),
+        "languages": customer_languages(),
         **extra,
     }
 
@@ -156,7 +172,7 @@ def _render_state(request: HttpRequest, payment: PaymentRequest, **extra: Any) -
 @require_safe
 def request_page(request: HttpRequest, token: str) -> HttpResponse:
     """The short link: the dealership, the amount, what for, and one Pay button."""
-    payment = _request_for(token)
+    payment = _request_for(request, token)
     if payment.status == PaymentRequest.Status.OPEN:
         requests_services.payment_request_mark_opened(payment_request=payment)
     return _render_state(request, payment)
@@ -166,7 +182,7 @@ def request_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def pay(request: HttpRequest, token: str) -> HttpResponse:
     """Pay: to Stripe's hosted Checkout, with a fresh session when the last one expired."""
-    payment = _request_for(token)
+    payment = _request_for(request, token)
     if payment.status != PaymentRequest.Status.OPEN:
         return _see_other(reverse("payment_public", args=[token]))
     site = settings.SITE_URL
@@ -192,7 +208,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
 def success(request: HttpRequest, token: str) -> HttpResponse:
     """Back from Checkout. Stripe's webhook may not have arrived yet: the session is read
     from Stripe, so the customer sees Paid at once."""
-    payment = _request_for(token)
+    payment = _request_for(request, token)
     session_id = request.GET.get("session_id", "")
     if (
         payment.status == PaymentRequest.Status.OPEN
@@ -216,7 +232,7 @@ def success(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """The customer left Checkout: back to the request, nothing charged."""
-    payment = _request_for(token)
+    payment = _request_for(request, token)
     if payment.status != PaymentRequest.Status.OPEN:
         return _see_other(reverse("payment_public", args=[token]))
     return _render_state(request, payment, left_checkout=True)

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.languages import customer_language
 from accounts.models import User
 from accounts.services import sms_queue
 from payments.audit import payment_request_data
@@ -66,13 +67,22 @@ def _unavailable(*, ticket: Ticket, membership: Membership | None) -> tuple[str,
     return "", ""
 
 
+def reads_in(payment_request: PaymentRequest) -> str:
+    """The language of the request's customer (theirs, else their dealership's)."""
+    return customer_language(
+        payment_request.ticket.customer.language, payment_request.organization.language
+    )
+
+
 def _request_sms_body(payment_request: PaymentRequest) -> str:
-    return _("%(org)s: %(amount)s for %(description)s. Pay securely: %(link)s") % {
-        "org": payment_request.organization.name,
-        "amount": format_money(payment_request.amount_cents, payment_request.currency),
-        "description": payment_request.description,
-        "link": payment_request_link(payment_request),
-    }
+    """The text carrying the link, in the customer's language."""
+    with translation.override(reads_in(payment_request)):
+        return _("%(org)s: %(amount)s for %(description)s. Pay securely: %(link)s") % {
+            "org": payment_request.organization.name,
+            "amount": format_money(payment_request.amount_cents, payment_request.currency),
+            "description": payment_request.description,
+            "link": payment_request_link(payment_request),
+        }
 
 
 @transaction.atomic

@@ -358,6 +358,7 @@ def test_checkout_session_parameters_sent_to_stripe(
     assert one["cancel_url"] == "https://pay.example/p/t/cancel/"
     ahead = int(one["expires_at"]) - timezone.now().timestamp()
     assert 23 * 3600 - 60 < ahead <= 23 * 3600  # within Stripe's 30 minutes to 24 hours
+    assert one["locale"] == "en"  # the customer's language (English: theirs and the dealership's)
     payment_request.refresh_from_db()
     assert payment_request.checkout_session_id == "cs_test_1"
     assert payment_request.checkout_attempt == 1
