@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.languages import CUSTOMER_LANGUAGES
 from accounts.models import SmsMessage, User
 from accounts.services import sms_queue
 from teams.models import Membership, Organization, Team
@@ -95,6 +96,15 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
     ticket.save(update_fields=["status"])
     timeline_add(ticket=ticket, kind=TimelineEntry.Kind.EVENT, event="ticket.closed", author=actor)
     return ticket
+
+
+def customer_set_language(*, customer: Customer, language: str) -> Customer:
+    """The language the customer is texted and shown their pages in ("": the dealership's)."""
+    if language and language not in CUSTOMER_LANGUAGES:
+        raise ValidationError(_("That language is not offered. Choose one from the menu."))
+    customer.language = language
+    customer.save(update_fields=["language"])
+    return customer
 
 
 @transaction.atomic

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.languages import customer_languages
 from teams.access import OrganizationRequest, organization_view
 from tickets import selectors, services
 from tickets.forms import MessageForm, NewTicketForm
@@ -66,6 +67,7 @@ def _detail_context(
         "ticket": ticket,
         "entries": selectors.timeline(ticket=ticket, membership=request.membership),
         "form": form or MessageForm(),
+        "customer_languages": customer_languages(),
     }
 
 
@@ -118,3 +120,20 @@ def ticket_close(request: OrganizationRequest, pk: int) -> HttpResponse:
     services.ticket_close(ticket=ticket, actor=request.user)
     messages.success(request, _("Ticket closed."))
     return redirect("ticket_list", org=request.organization.slug)
+
+
+@require_POST
+@organization_view()
+def ticket_customer_language(request: OrganizationRequest, pk: int) -> HttpResponse:
+    """The advisor sets the language the customer reads their texts and pages in."""
+    ticket = selectors.ticket_get(
+        organization=request.organization, membership=request.membership, pk=pk
+    )
+    try:
+        services.customer_set_language(
+            customer=ticket.customer, language=request.POST.get("language", "")
+        )
+    except ValidationError as error:
+        return HttpResponseBadRequest(error.messages[0])
+    messages.success(request, _("Language saved."))
+    return redirect("ticket_detail", org=request.organization.slug, pk=ticket.pk)

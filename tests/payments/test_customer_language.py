@@ -105,3 +105,40 @@ def test_a_reminder_is_in_the_customer_s_language(spanish_customer, payment_requ
     assert sent and payment_request.sms.body.startswith(
         in_language("es", "Reminder from %(sms)s").split("%(sms)s")[0]
     )
+
+
+def test_the_advisor_sets_the_customer_s_language_on_the_ticket(advisor_client, ticket):
+    url = f"/o/lakeside/tickets/{ticket.pk}/"
+    page = advisor_client.get(url).content.decode()
+    assert 'id="customer-language"' in page and 'lang="pl">Polski<' in page
+
+    response = advisor_client.post(url + "customer-language/", {"language": "pl"})
+
+    assert response.status_code == 302 and response["Location"] == url
+    ticket.customer.refresh_from_db()
+    assert ticket.customer.language == "pl"
+    assert 'value="pl" lang="pl" selected>Polski<' in advisor_client.get(url).content.decode()
+
+
+def test_a_language_not_offered_to_customers_is_refused_and_changes_nothing(
+    advisor_client, spanish_customer, ticket
+):
+    response = advisor_client.post(
+        f"/o/lakeside/tickets/{ticket.pk}/customer-language/", {"language": "xx"}
+    )
+
+    assert response.status_code == 400 and "not offered" in response.content.decode()
+    spanish_customer.refresh_from_db()
+    assert spanish_customer.language == "es"
+
+
+def test_another_organization_s_ticket_answers_404(client, outsider_membership, ticket):
+    client.force_login(outsider_membership.user)
+
+    response = client.post(
+        f"/o/lakeside/tickets/{ticket.pk}/customer-language/", {"language": "pl"}
+    )
+
+    assert response.status_code == 404
+    ticket.customer.refresh_from_db()
+    assert ticket.customer.language == ""
