@@ -1,9 +1,12 @@
-"""Writes of the accounts layer: queueing and sending SMS and e-mail."""
+"""Writes of the accounts layer: queueing and sending SMS and e-mail, a person's language."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import SmsMessage, User
 from accounts.sms import SmsError, get_backend
@@ -74,6 +77,8 @@ def sms_deliver(*, message_id: int, body: str | None = None) -> SmsMessage:
 def user_set_language(*, user: User, language: str) -> User:
     """The language the person reads the product in: one of settings.LANGUAGES, or "" for
     their browser's."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("That language is not offered. Choose one from the menu."))
     user.language = language
     user.save(update_fields=["language"])
     return user

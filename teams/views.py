@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -386,11 +385,11 @@ def _welcome(request: HttpRequest, membership) -> HttpResponse:
 @require_POST
 def language_set(request: HttpRequest) -> HttpResponse:
     """Keep the language chosen in the user menu ("" for the browser's) and go back."""
-    user = signed_in_user(request)
     language = request.POST.get("language", "")
-    if language and language not in dict(settings.LANGUAGES):
-        return HttpResponseBadRequest(_("That language is not offered. Choose one from the menu."))
-    account_services.user_set_language(user=user, language=language)
+    try:
+        account_services.user_set_language(user=signed_in_user(request), language=language)
+    except ValidationError as error:
+        return HttpResponseBadRequest(error.messages[0])
     translation.activate(language or translation.get_language_from_request(request))
     messages.success(request, _("Language saved."))
     back = request.POST.get("next", "")
