@@ -16,6 +16,11 @@ AUTONYMS = {
 }
 
 
+def autonym(code: str) -> str:
+    """A language's name in itself; a regional variant we do not list ("en-us") by its base."""
+    return AUTONYMS.get(code) or AUTONYMS.get(code.split("-")[0], code)
+
+
 def staff_languages() -> list[tuple[str, str]]:
     """(code, name in itself) of each language the staff side is offered in."""
     return [(code, AUTONYMS.get(code, str(name))) for code, name in settings.LANGUAGES]
@@ -36,15 +41,17 @@ STRIPE_LOCALES = {
 }
 
 
-def customer_languages() -> list[tuple[str, str]]:
-    """(code, name in itself) of each language the customer's pages are offered in."""
-    return [(code, AUTONYMS[code]) for code in CUSTOMER_LANGUAGES]
+def customer_languages(first: str = "") -> list[tuple[str, str]]:
+    """(code, name in itself) of each language the customer's pages are offered in, ``first``
+    (the dealership's: French in Québec) ahead of the others."""
+    order = sorted(CUSTOMER_LANGUAGES, key=lambda code: code != first)
+    return [(code, AUTONYMS[code]) for code in order]
 
 
-def customer_language(chosen: str, organization_language: str) -> str:
-    """The language a customer reads: theirs when set, else their dealership's, else the
-    site's default."""
-    for language in (chosen, organization_language):
+def customer_language(chosen: str, dealership_language: str) -> str:
+    """The language a customer reads: theirs when set, else their dealership's for its
+    customers (``Organization.customer_language``), else the site's default."""
+    for language in (chosen, dealership_language):
         if language in CUSTOMER_LANGUAGES:
             return language
     return settings.LANGUAGE_CODE

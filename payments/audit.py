@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.formats import format_money
 from payments.models import PaymentRequest
-from payments.money import format_money
 
 
 def money_data(amount_cents: int, currency: str) -> dict[str, Any]:

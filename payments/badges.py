@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import SmsMessage
 from payments.models import PaymentRequest
@@ -17,12 +18,26 @@ class Badge(NamedTuple):
     css: str
 
 
+# A payment's, on the Payments tab and its pages: the label agrees with "payment" (French
+# "payé", Spanish "pagado"), hence its context; a payout's "Paid" is ("payout", "Paid").
 STATUS_BADGES: dict[str, Badge] = {
-    PaymentRequest.Status.PAID: Badge(_lazy("Paid"), "text-bg-success"),
-    PaymentRequest.Status.REFUNDED: Badge(_lazy("Refunded"), "text-bg-secondary"),
-    PaymentRequest.Status.DISPUTED: Badge(_lazy("Disputed"), "text-bg-danger"),
-    PaymentRequest.Status.OPEN: Badge(_lazy("Unpaid"), "text-bg-light border"),
-    PaymentRequest.Status.CANCELLED: Badge(_lazy("Cancelled"), "text-bg-light border"),
+    PaymentRequest.Status.PAID: Badge(pgettext_lazy("payment", "Paid"), "text-bg-success"),
+    PaymentRequest.Status.REFUNDED: Badge(
+        pgettext_lazy("payment", "Refunded"), "text-bg-secondary"
+    ),
+    PaymentRequest.Status.DISPUTED: Badge(pgettext_lazy("payment", "Disputed"), "text-bg-danger"),
+    PaymentRequest.Status.OPEN: Badge(pgettext_lazy("payment", "Unpaid"), "text-bg-light border"),
+    PaymentRequest.Status.CANCELLED: Badge(
+        pgettext_lazy("payment", "Cancelled"), "text-bg-light border"
+    ),
+}
+
+# The same, settled, on the ticket's list of payment requests: it agrees with "request"
+# (French "payée", Spanish "pagada"), as the request's own status labels do.
+REQUEST_BADGES: dict[str, Badge] = {
+    status: Badge(PaymentRequest.Status(status).label, badge.css)
+    for status, badge in STATUS_BADGES.items()
+    if status != PaymentRequest.Status.OPEN
 }
 
 # An unpaid request, as far as its link has gone.
@@ -44,7 +59,7 @@ def request_badge(payment: PaymentRequest) -> Badge:
     """The request as the advisor reads it: its status once it is settled, else how far its
     link has gone (failed, opened, texted and delivered, or shared as a link only)."""
     if payment.status != PaymentRequest.Status.OPEN:
-        return status_badge(payment.status)
+        return REQUEST_BADGES.get(payment.status) or status_badge(payment.status)
     if payment.failure_message:
         return LINK_BADGES["failed"]
     if payment.opened_at:

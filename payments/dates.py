@@ -8,9 +8,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from django.utils import timezone
 
+from accounts.formats import format_locale
 from teams.models import Organization
+
+# Stripe's weekly payout anchors, Monday first (as CLDR and Python number the days).
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def from_timestamp(value: int | None) -> datetime | None:
@@ -39,3 +44,12 @@ def previous_local_day(organization: Organization, now: datetime | None = None) 
     """Yesterday, in the organization's zone, at ``now``."""
     now = now or timezone.now()
     return now.astimezone(organization_zone(organization)).date() - timedelta(days=1)
+
+
+def weekday_name(anchor: str) -> str:
+    """Stripe's weekly anchor ("friday") as the reader's language writes the day inside a
+    sentence (CLDR's names: "Friday", "vendredi", "Freitag", "piątek"); an unknown one as is."""
+    day = (anchor or "").lower()
+    if day not in WEEKDAYS:
+        return anchor
+    return get_day_names("wide", "format", locale=format_locale())[WEEKDAYS.index(day)]

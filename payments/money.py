@@ -1,10 +1,13 @@
-"""Money is integer minor units plus a currency code. One place formats it."""
+"""Money is integer minor units plus a currency code: files carry it as plain decimals, people
+type it in their language (``parse_amount``) and read it through ``accounts.formats``."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
 
-SYMBOLS = {"usd": "$", "cad": "$"}
+from django.utils.translation import gettext as _
+
+from accounts.formats import format_money, format_number, number_symbols
 
 
 def decimal_string(cents: int | None) -> str:
@@ -15,14 +18,6 @@ def decimal_string(cents: int | None) -> str:
     sign = "-" if cents < 0 else ""
     units, rest = divmod(abs(int(cents)), 100)
     return f"{sign}{units}.{rest:02d}"
-
-
-def format_money(amount_cents: int, currency: str) -> str:
-    """``123456, "usd"`` → ``$1,234.56 USD``; negative amounts keep their sign in front."""
-    sign = "-" if amount_cents < 0 else ""
-    units, cents = divmod(abs(int(amount_cents)), 100)
-    symbol = SYMBOLS.get(currency.lower(), "")
-    return f"{sign}{symbol}{units:,}.{cents:02d} {currency.upper()}"
 
 
 # Payment requests -------------------------------------------------------------------------
@@ -42,47 +37,68 @@ def platform_fee(amount_cents: int) -> int:
 
 
 DIGITS = frozenset("0123456789")
+SPACES = frozenset(" \u00a0\u202f\u2009")  # what people and CLDR group digits with
 
 
 class AmountError(ValueError):
     """Text that is not an acceptable amount; the message is fit to show the person."""
 
 
-def parse_amount(text: str, currency: str | None = None) -> int:
-    """Dollars and cents as typed (``1,234.56``, ``$1,234.56``, ``75``) to integer cents.
+def _affixes(currency: str) -> re.Pattern[str]:
+    """The currency's marks a person may type around the number: "$", "US$", "$ US", "USD"."""
+    code = re.escape(currency.upper())
+    country = re.escape(currency.upper()[:2])
+    mark = rf"(?:{country}\s?\$|\$\s?{country}|\$|{code})"
+    return re.compile(rf"^\s*{mark}?\s*(?P<number>.*?)\s*{mark}?\s*$", re.IGNORECASE | re.DOTALL)
 
-    ASCII digits, one decimal point and comma thousands separators only: other scripts'
-    digits (Arabic-Indic, full-width …) are refused, not read as if they were 0-9. Decimal
-    only, never float; at most two decimals; between 0.50 and 50,000.00."""
 
-    symbol = SYMBOLS.get((currency or "").lower(), "$")
-    raw = (text or "").strip()
-    if currency and raw.upper().endswith(currency.upper()):
-        raw = raw[: -len(currency)].strip()
-    raw = raw.removeprefix(symbol).strip()
+def parse_amount(text: str, currency: str | None = None, language: str | None = None) -> int:
+    """An amount as typed in the reader's language (``1,234.56``, ``$1,234.56`` or ``75`` in
+    English; ``1 234,56 $`` or ``75,50`` in Canadian French) to integer cents.
+
+    ASCII digits only: other scripts' digits (Arabic-Indic, full-width …) are refused, not
+    read as if they were 0-9. The decimal separator is the language's; a point is read as one
+    too where the language does not group digits with it. Groups of three, never floats; at
+    most two decimals; between 0.50 and 50,000.00."""
+    decimal, group = number_symbols(language)
+    example = format_number(123456, language)
+    malformed = AmountError(_("Enter the amount, like %(example)s.") % {"example": example})
+    matched = _affixes(currency or "usd").match(text or "")
+    raw = matched.group("number") if matched else (text or "").strip()
     if not raw:
-        raise AmountError("Enter the amount, like 1,234.56.")
+        raise malformed
     if any(c.isdigit() and c not in DIGITS for c in raw):
-        raise AmountError("Type the amount with the digits 0 to 9, like 1,234.56.")
-    if raw.startswith(("-", "+")):
-        raise AmountError("Enter an amount greater than zero.")
-    if "," in raw:
-        whole = raw.split(".", 1)[0]
-        groups = whole.split(",")
-        if not groups[0] or len(groups[0]) > 3 or any(len(g) != 3 for g in groups[1:]):
-            raise AmountError("Enter the amount, like 1,234.56.")
-        raw = raw.replace(",", "")
-    if not all(c in DIGITS or c == "." for c in raw) or raw.count(".") > 1 or raw == ".":
-        raise AmountError("Enter the amount, like 1,234.56.")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation as exc:  # pragma: no cover - filtered above
-        raise AmountError("Enter the amount, like 1,234.56.") from exc
-    if "." in raw and len(raw.split(".", 1)[1]) > 2:
-        raise AmountError("Enter whole cents: at most two digits after the point.")
-    cents = int(value * 100)
+        raise AmountError(
+            _("Type the amount with the digits 0 to 9, like %(example)s.") % {"example": example}
+        )
+    if raw.startswith(("-", "+", "\u2212")):
+        raise AmountError(_("Enter an amount greater than zero."))
+    decimals = {decimal} | ({"."} if group != "." else set())
+    groups = ({group} | SPACES) - decimals
+    whole, fraction = raw, ""
+    for index in range(len(raw) - 1, -1, -1):
+        if raw[index] in decimals:
+            whole, fraction = raw[:index], raw[index + 1 :]
+            break
+    separators = {c for c in whole if c in groups}
+    if len(separators) > 1 or not all(c in DIGITS for c in fraction):
+        raise malformed
+    if separators:
+        parts = whole.replace(separators.pop(), ",").split(",")
+        if not parts[0] or len(parts[0]) > 3 or any(len(g) != 3 for g in parts[1:]):
+            raise malformed
+        whole = "".join(parts)
+    if not all(c in DIGITS for c in whole) or not (whole or fraction):
+        raise malformed
+    if len(fraction) > 2:
+        raise AmountError(
+            _("Enter whole cents: at most two decimals, like %(example)s.") % {"example": example}
+        )
+    cents = int(whole or "0") * 100 + int(fraction.ljust(2, "0") or "0")
     if cents < MIN_AMOUNT_CENTS:
-        raise AmountError(f"Enter at least {format_money(MIN_AMOUNT_CENTS, currency or 'usd')}.")
+        least = format_money(MIN_AMOUNT_CENTS, currency or "usd", language)
+        raise AmountError(_("Enter at least %(amount)s.") % {"amount": least})
     if cents > MAX_AMOUNT_CENTS:
-        raise AmountError(f"Enter at most {format_money(MAX_AMOUNT_CENTS, currency or 'usd')}.")
+        most = format_money(MAX_AMOUNT_CENTS, currency or "usd", language)
+        raise AmountError(_("Enter at most %(amount)s.") % {"amount": most})
     return cents

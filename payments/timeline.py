@@ -6,9 +6,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _lazy
 
+from accounts.formats import format_money
 from accounts.models import User
 from payments.models import PaymentRequest
-from payments.money import format_money
 from tickets.models import TimelineEntry
 from tickets.services import timeline_add
 

@@ -2,10 +2,10 @@
 an entry into the sentence a dealership reads, from one table of translatable templates.
 
 A sentence's placeholders are the entry's ``data`` keys, plus ``actor`` (the person's name).
-Amounts are written into ``data`` already formatted (``amount``, by payments' one formatter)
-next to ``amount_cents`` and ``currency``, as the ticket timeline does: teams never imports
-payments. An entry whose data lacks a placeholder (an old row) or whose action is unknown
-reads as a generic sentence; a raw action code is never shown."""
+An amount is kept in ``data`` as ``amount_cents`` and ``currency`` and written in the reader's
+language when the sentence is (``accounts.formats``); ``amount`` holds it as first written, for
+entries that lack the two. An entry whose data lacks a placeholder (an old row) or whose
+action is unknown reads as a generic sentence; a raw action code is never shown."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from accounts.formats import format_money
 from teams.roles import Role
 
 if TYPE_CHECKING:
@@ -150,6 +151,8 @@ def _values(entry: AuditEntry) -> dict[str, Any]:
     for key in ROLE_KEYS:
         if isinstance(values.get(key), str) and values[key] in Role.values:
             values[key] = Role(values[key]).label
+    if isinstance(values.get("amount_cents"), int) and values.get("currency"):
+        values["amount"] = format_money(values["amount_cents"], values["currency"])
     values["actor"] = str(entry.actor) if entry.actor else _("Someone")
     return values
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import phonenumbers
 from django import forms
@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from localflavor.ca.ca_provinces import PROVINCE_CHOICES
+from localflavor.us.us_states import US_STATES
 from phonenumber_field.formfields import PhoneNumberField
 from timezone_field import TimeZoneFormField
 
@@ -58,6 +60,11 @@ class MobilePhoneField(PhoneNumberField):
         return number
 
 
+# ISO 3166-2 subdivisions without their country prefix, named by django-localflavor.
+PROVINCES = frozenset(code for code, _name in PROVINCE_CHOICES)
+STATES = frozenset(code for code, _name in US_STATES)  # the fifty states and D.C.
+
+
 class OrganizationForm(forms.ModelForm):
     time_zone = TimeZoneFormField(
         label=_("Time zone"),
@@ -74,9 +81,15 @@ class OrganizationForm(forms.ModelForm):
         ),
     )
 
+    province = forms.ChoiceField(
+        label=_("Province or state"),
+        required=False,
+        help_text=_("In Québec, customers read their texts and payment pages in French first."),
+    )
+
     class Meta:
         model = Organization
-        fields = ["name", "country", "time_zone", "language"]
+        fields = ["name", "country", "province", "time_zone", "language"]
         labels = {"name": _("Dealership name")}
         help_texts = {
             "country": _(
@@ -101,6 +114,31 @@ class OrganizationForm(forms.ModelForm):
         rest = [(c.code, c.name) for c in countries if c.code not in ("US", "CA")]
         country.choices = [("", "---------"), *first, ("", "──────────"), *rest]
         country.initial = country.initial or "US"
+        province = self.fields["province"]
+        assert isinstance(province, forms.ChoiceField)
+        province.choices = [
+            ("", "---------"),
+            (_("Canada"), list(PROVINCE_CHOICES)),
+            (_("United States"), sorted(US_STATES, key=lambda choice: str(choice[1]))),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        """A province belongs to its country: Québec with Canada, Texas with the United
+        States; outside the two, none."""
+        super().clean()
+        data = self.cleaned_data
+        province, country = data.get("province") or "", str(data.get("country") or "")
+        owner = "CA" if province in PROVINCES else "US" if province in STATES else ""
+        if province and owner != country:
+            self.add_error(
+                "province",
+                _(
+                    "%(province)s is not in the country chosen: choose its country, or leave the "
+                    "province empty."
+                )
+                % {"province": dict((*PROVINCE_CHOICES, *US_STATES))[province]},
+            )
+        return data
         self.fields["time_zone"].initial = self.initial.get("time_zone", "America/Chicago")
 
 

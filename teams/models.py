@@ -28,6 +28,9 @@ class Organization(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     country = CountryField(_("country"))
+    # The Canadian province or U.S. state (ISO 3166-2 code without the country: "QC", "TX");
+    # "" where unknown. In Québec the customer's side is in French unless they choose.
+    province = models.CharField(_("province or state"), max_length=2, blank=True, default="")
     time_zone = TimeZoneField(_("time zone"), default="America/Chicago", use_pytz=False)
     # One of settings.LANGUAGES: new members start in it, and the dealership's e-mails are
     # written in it; "" leaves each person to their browser and writes e-mails in English.
@@ -46,6 +49,16 @@ class Organization(models.Model):
     @property
     def email_language(self) -> str:
         return self.language or settings.LANGUAGE_CODE
+
+    @property
+    def in_quebec(self) -> bool:
+        return self.country_code == "CA" and self.province == "QC"
+
+    @property
+    def customer_language(self) -> str:
+        """What its customers read unless they chose: French in Québec (the Charter of the
+        French language), else the organization's language."""
+        return "fr-ca" if self.in_quebec else self.email_language
 
     @property
     def country_code(self) -> str:

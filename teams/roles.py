@@ -10,10 +10,11 @@ from enum import StrEnum
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", _("Admin")
+    ADMIN = "admin", pgettext_lazy("role", "Admin")  # the Admin tab is ("tab", "Admin")
     MANAGER = "manager", _("Manager")
     ADVISOR = "advisor", _("Advisor")
 

@@ -65,13 +65,20 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def organization_create(
-    *, actor: User, name: str, country: str, time_zone: str, language: str = ""
+    *,
+    actor: User,
+    name: str,
+    country: str,
+    time_zone: str,
+    language: str = "",
+    province: str = "",
 ) -> Organization:
     """Create a dealership with ``actor`` as its first admin."""
     organization = Organization.objects.create(
         name=name.strip(),
         slug=_unique_slug(name),
         country=country,
+        province=province,
         time_zone=time_zone,
         language=language,
     )
@@ -101,12 +108,15 @@ def organization_update(
     country: str,
     time_zone: str,
     language: str | None = None,
+    province: str | None = None,
 ) -> Organization:
-    """``language`` None: as it is."""
+    """``language``, ``province`` None: as they are."""
     language = organization.language if language is None else language
+    province = organization.province if province is None else province
     before = {
         "name": organization.name,
         "country": organization.country_code,
+        "province": organization.province,
         "time_zone": str(organization.time_zone),
         "language": organization.language,
     }
@@ -114,9 +124,15 @@ def organization_update(
     if str(country) != before["country"] and locked.exists():
         raise ValidationError({"country": organization.currency_locked_message})
     organization.name, organization.country, organization.time_zone = name, country, time_zone
-    organization.language = language
-    organization.save(update_fields=["name", "country", "time_zone", "language"])
-    after = {"name": name, "country": country, "time_zone": str(time_zone), "language": language}
+    organization.language, organization.province = language, province
+    organization.save(update_fields=["name", "country", "province", "time_zone", "language"])
+    after = {
+        "name": name,
+        "country": country,
+        "province": province,
+        "time_zone": str(time_zone),
+        "language": language,
+    }
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
         audit_record(AuditAction.ORGANIZATION_UPDATED, organization, actor=actor, data=changes)
@@ -359,12 +375,22 @@ def invitation_create(
     return invitation
 
 
+def _invitation_closed(status: str) -> str:
+    """Why an invitation no longer open can't be used: a whole sentence for each status, never
+    a status word put into one (its form depends on the language's noun)."""
+    if status == Invitation.Status.ACCEPTED:
+        return _("This invitation was accepted already.")
+    if status == Invitation.Status.REVOKED:
+        return _("This invitation was revoked.")
+    return _("This invitation has expired.")
+
+
 @transaction.atomic
 def invitation_resend(*, invitation: Invitation, actor: User) -> Invitation:
     """Send a fresh link (the old one stops working) and restart the 7 days."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status in (Invitation.Status.ACCEPTED, Invitation.Status.REVOKED):
-        raise ValidationError(_("This invitation was %(status)s.") % {"status": invitation.status})
+        raise ValidationError(_invitation_closed(invitation.status))
     token, hashed = _new_token()
     now = timezone.now()
     invitation.token_hash = hashed
@@ -403,11 +429,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     status = invitation.status
     if status != Invitation.Status.PENDING:
-        raise ValidationError(
-            _("This invitation is %(status)s.")
-            % {"status": Invitation.Status(status).label.lower()},
-            code=status,
-        )
+        raise ValidationError(_invitation_closed(status), code=status)
     if user.email.lower() != invitation.email.lower():
         raise ValidationError(
             _("This invitation is for %(email)s.") % {"email": invitation.email}, code="wrong_user"

@@ -1,6 +1,7 @@
 """Carrier rules for texts: the keywords customers reply with, and when automated texts may go.
 
-- STOP and its equivalents opt a customer out, START opts them back in, HELP asks who we are.
+- STOP and its equivalents opt a customer out, START opts them back in, HELP (AIDE, AYUDA)
+  asks who we are, answered in the language it was asked in.
   A reply is the keyword as carriers read it: the whole message, after trimming, case-folding
   and dropping accents and punctuation ("  Arrêt. " is ARRET). A short reply that begins with
   STOP, ARRÊT or ALTO ("Stop please", "Stop texting me") opts out too; a sentence that merely
@@ -44,8 +45,8 @@ OPT_OUT_WORDS = frozenset(
 OPT_OUT_LEADS = frozenset({"stop", "arret", "alto"})
 SHORT_REPLY_WORDS = 5
 OPT_IN_WORDS = frozenset({"start", "unstop", "yes", "optin"})
-# HELP and the language its answer is written in.
-HELP_WORDS = {"help": "en"}
+# HELP and its equivalents, with the language their answer is written in.
+HELP_WORDS = {"help": "en", "aide": "fr-ca", "ayuda": "es"}
 
 # Automated texts go from 8 a.m. up to (not including) 8 p.m., the customer's local time.
 AUTOMATED_FROM = time(8)

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.models import SmsMessage
@@ -167,11 +168,11 @@ EVENT_LABELS = {
     "payment_request.reminded": _("Reminder sent"),
     "payment_request.delivered": _("Payment request delivered"),
     "payment_request.opened": _("Payment link opened"),
-    "payment_request.paid": _("Paid"),
+    "payment_request.paid": pgettext_lazy("payment", "Paid"),
     "payment_request.failed": _("Payment failed"),
     "payment_request.expired": _("Checkout expired"),
     "payment_request.cancelled": _("Payment request cancelled"),
-    "payment_request.refunded": _("Refunded"),
+    "payment_request.refunded": pgettext_lazy("payment", "Refunded"),
     "payment_request.refund_requested": _("Refund requested"),
     "payment_request.refund_failed": _("Refund failed"),
     "payment_request.posted": _("Posted to the DBS"),

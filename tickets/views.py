@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.languages import customer_languages
+from accounts.languages import autonym, customer_languages
 from teams.access import OrganizationRequest, organization_view
 from tickets import selectors, services
 from tickets.forms import MessageForm, NewTicketForm
@@ -67,7 +67,8 @@ def _detail_context(
         "ticket": ticket,
         "entries": selectors.timeline(ticket=ticket, membership=request.membership),
         "form": form or MessageForm(),
-        "customer_languages": customer_languages(),
+        "customer_languages": customer_languages(first=request.organization.customer_language),
+        "dealership_customer_language": autonym(request.organization.customer_language),
     }
 
 

@@ -1,8 +1,9 @@
-"""``{% load times %}``: every time shown with the zone its instant is in (accounts.times)."""
+"""``{% load times %}``: every time shown with the zone its instant is in, every day in the
+reader's language (accounts.times)."""
 
 from django import template
 
-from accounts.times import LONG, SHORT, local_time
+from accounts.times import LONG, SHORT, local_date, local_time
 
 register = template.Library()
 
@@ -18,3 +19,10 @@ def local_time_filter(value, zone=None):
 def local_time_short(value, zone=None):
     """The same without the year: "Nov 1, 1:30 AM CST"."""
     return local_time(value, zone, SHORT) if value else ""
+
+
+@register.filter(name="day")
+def day_filter(value, style="short"):
+    """``{{ report.day|day }}`` → "Nov 3, 2026"; ``|day:"weekday"`` → "Tue, Nov 3, 2026";
+    ``|day:"month_day"`` → "Nov 3"; ``|day:"full"`` → "Tuesday, November 3, 2026"."""
+    return local_date(value, style)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "template_partials.apps.SimpleAppConfig",
     "django_bootstrap5",
     "django_countries",
+    "localflavor",  # the names of provinces and states, translated
     "phonenumber_field",
     "timezone_field",
     "django_celery_beat",

@@ -24,17 +24,17 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import recent_password_required
+from accounts.formats import format_money
 from payments.connect import selectors as connect_selectors
 from payments.connect import services as connect_services
 from payments.connect.forms import (
-    WEEKDAYS,
     PayoutRecipientsForm,
     PayoutScheduleForm,
     StatementDescriptorForm,
 )
+from payments.dates import weekday_name
 from payments.gateway import GatewayError, gateway_message
 from payments.models import ConnectedAccount
-from payments.money import format_money
 from payments.payouts import selectors as payouts_selectors
 from payments.requests import reminders as requests_reminders
 from payments.requests.forms import ReminderForm
@@ -45,9 +45,6 @@ CONFLICT = 409
 
 
 PREVIEW_AMOUNT_CENTS = 12500
-
-
-WEEKDAY_NAMES = dict(WEEKDAYS)
 
 
 # The card each form lives in: where a redirect lands after saving.
@@ -63,11 +60,6 @@ def _days(count: int) -> str:
     return ngettext("%(count)s day", "%(count)s days", count) % {"count": count}
 
 
-def _ordinal(day: int) -> str:
-    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{day}{suffix}"
-
-
 def describe_schedule(account: ConnectedAccount) -> str:
     """The schedule as Stripe read it back, in words: "Weekly on Friday, 2 days after the
     charge"."""
@@ -77,10 +69,10 @@ def describe_schedule(account: ConnectedAccount) -> str:
     if interval == "manual":
         return _("Manual: payouts only when you ask in Stripe")
     if interval == "weekly":
-        weekday = WEEKDAY_NAMES.get(account.payout_weekly_anchor, account.payout_weekly_anchor)
-        words = _("Weekly on %(day)s") % {"day": weekday}
+        words = _("Weekly on %(day)s") % {"day": weekday_name(account.payout_weekly_anchor)}
     elif interval == "monthly":
-        words = _("Monthly on the %(day)s") % {"day": _ordinal(account.payout_monthly_anchor or 1)}
+        # A day number, never an ordinal: "1st" is English only.
+        words = _("Monthly, on day %(day)s") % {"day": account.payout_monthly_anchor or 1}
     else:
         words = _("Daily")
     if account.payout_delay_days is not None:
@@ -289,9 +281,8 @@ def _render(
             or ReminderForm(initial={"after_hours": account.reminder_after_hours or 0}),
             "schedule_words": describe_schedule(account),
             "descriptor_preview": StatementDescriptorForm.preview(account.statement_descriptor),
-            # A statement line shows the amount without the currency code: "$125.00".
             "preview_date": timezone.localdate(timezone=organization.time_zone),
-            "preview_amount": format_money(PREVIEW_AMOUNT_CENTS, currency).rsplit(" ", 1)[0],
+            "preview_amount": format_money(PREVIEW_AMOUNT_CENTS, currency),
             "payouts": payouts_selectors.payout_list(organization=organization, limit=10),
         }
     return render(request, "payments/payout_settings.html", context, status=status)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from payments.connect import selectors as connect_selectors
 from payments.connect import services as connect_services
 from payments.connect.forms import ChecklistForm
+from payments.connect.payout_settings import describe_schedule
 from payments.gateway import GatewayError, gateway_message
 from payments.gateway.requirements import (
     describe_disabled_reason,
@@ -172,6 +173,7 @@ def _render_admin_tab(
         ),
         "requirements_eventually": describe_requirements(account.eventually_due if account else []),
         "disabled_reason": describe_disabled_reason(account.disabled_reason if account else ""),
+        "payout_schedule": describe_schedule(account) if account else "",
         "audit_entries": team_selectors.audit_list(organization=organization, limit=20),
     }
     return render(request, "payments/admin_tab.html", context, status=status)
@@ -185,6 +187,7 @@ def _organization_form(request: OrganizationRequest, data=None) -> OrganizationF
         initial={
             "name": organization.name,
             "country": organization.country_code,
+            "province": organization.province,
             "time_zone": organization.time_zone,
             "language": organization.language,
         },

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from phonenumber_field.phonenumber import PhoneNumber
 
+from accounts.formats import format_money, format_number
 from accounts.models import User
 from accounts.times import SHORT, local_time
 from payments import scope
@@ -31,7 +32,6 @@ from payments.ledger import selectors as ledger_selectors
 from payments.ledger import services as ledger_services
 from payments.ledger.forms import PaymentFilterForm
 from payments.models import PaymentRequest, display_number
-from payments.money import format_money
 from payments.refunds.services import may_refund
 from payments.scope import COLLECTED_STATUSES
 from payments.timeline import TIMELINE_LABELS
@@ -167,7 +167,7 @@ def _row(values: dict[str, Any], page: _Page) -> dict[str, Any]:
     figures = ledger_selectors.Figures.from_signed(values["figures"])
 
     def amount(cents: int) -> str:  # the table's header names the currency
-        return format_money(cents, currency).rsplit(" ", 1)[0]
+        return format_number(cents)
 
     def out(cents: int) -> str:  # money out of the balance: signed, and a dash for none
         return amount(cents) if cents else "—"

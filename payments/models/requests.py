@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import SmsMessage
 from teams.models import Organization
@@ -54,12 +55,14 @@ class PaymentRequest(models.Model):
     the customer presses Pay, because a session lives 24 hours and the link must outlive it.
     """
 
+    # A request's status agrees with "request" (French "payée", Spanish "pagada"); the
+    # Payments tab's badges say the payment's (payments/badges.py).
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        PAID = "paid", _("Paid")
-        CANCELLED = "cancelled", _("Cancelled")
-        REFUNDED = "refunded", _("Refunded")
-        DISPUTED = "disputed", _("Disputed")
+        OPEN = "open", pgettext_lazy("payment request", "Open")
+        PAID = "paid", pgettext_lazy("payment request", "Paid")
+        CANCELLED = "cancelled", pgettext_lazy("payment request", "Cancelled")
+        REFUNDED = "refunded", pgettext_lazy("payment request", "Refunded")
+        DISPUTED = "disputed", pgettext_lazy("payment request", "Disputed")
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="payment_requests"
@@ -196,7 +199,7 @@ class DuplicateCharge(models.Model):
 
     class Status(models.TextChoices):
         REFUND_PENDING = "refund_pending", _("Refund pending")
-        REFUNDED = "refunded", _("Refunded")
+        REFUNDED = "refunded", pgettext_lazy("duplicate charge", "Refunded")
         REFUND_FAILED = "refund_failed", _("Refund failed")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class WebhookEvent(models.Model):
@@ -13,7 +14,7 @@ class WebhookEvent(models.Model):
 
     class Endpoint(models.TextChoices):
         PLATFORM = "platform", _("Platform")
-        CONNECT = "connect", _("Connect")
+        CONNECT = "connect", pgettext_lazy("Stripe Connect", "Connect")  # a product name
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -14,11 +14,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.formats import format_money
 from accounts.models import User
+from accounts.times import local_date
 from payments.audit import money_data
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest, Payout, PayoutLine, PayoutNotification
-from payments.money import format_money
 from payments.payouts.selectors import payout_reconciliation
 from payments.payouts.tasks import payout_email_send
 from teams.audit import AuditAction
@@ -265,7 +266,7 @@ def payout_email_deliver(*, notification_id: int) -> None:
             subject = _("%(org)s: payout of %(amount)s expected on %(date)s") % {
                 "org": organization,
                 "amount": context["amount"],
-                "date": payout.arrival_date.strftime("%b %-d, %Y"),
+                "date": local_date(payout.arrival_date),
             }
         else:
             subject = _("%(org)s: payout of %(amount)s failed") % {

@@ -23,12 +23,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.formats import format_money
 from accounts.models import User
 from payments.audit import money_data, payment_request_data
 from payments.dates import from_timestamp
 from payments.gateway import GatewayError, failure_text, get_gateway
 from payments.models import PaymentRequest, Refund
-from payments.money import format_money
 from payments.movements import refund_recorded, refund_reversed
 from payments.scope import payment_allows
 from payments.timeline import payment_request_timeline

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import recent_password_required
+from accounts.formats import format_money
 from payments.gateway import GatewayError, gateway_message
 from payments.models import PaymentRequest
-from payments.money import format_money
 from payments.refunds import services as refunds_services
 from payments.scope import payment_for
 from teams.access import OrganizationRequest, organization_view

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -41,7 +42,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.times import local_time
+from accounts.formats import format_money
+from accounts.times import local_date, local_time
 from payments.dates import local_day_bounds, organization_zone
 from payments.figures import FIGURE_KINDS, LINE_FIGURE, MONEY_KINDS, PAYOUT_KINDS, Figures
 from payments.models import (
@@ -53,7 +55,6 @@ from payments.models import (
     Payout,
     Refund,
 )
-from payments.money import format_money
 from payments.reports.export import export_filename, report_csv_lines
 from payments.reports.selectors import DayTotals, report_get, report_totals
 from payments.reports.tasks import daily_report_email_send
@@ -233,6 +234,25 @@ def _changes(old: DailyReport, new: DailyReport) -> str:
     return sentence
 
 
+def daily_report_changes(report: DailyReport) -> str:
+    """What ``report`` changes in the revision before it, in the active language. The text
+    stored with it (``changes``) is in the language its builder spoke, the beat job's; a
+    revision never changes, so telling it again gives the same facts in the reader's words."""
+    if report.revision < 2:
+        return ""
+    previous = DailyReport.objects.filter(
+        organization_id=report.organization_id, day=report.day, revision=report.revision - 1
+    ).first()
+    return _changes(previous, report) if previous is not None else report.changes
+
+
+def daily_reports_told(reports: Iterable[DailyReport]) -> None:
+    """Each revised report's ``changes`` in the active language, to show (never saved)."""
+    for report in reports:
+        if report.revision > 1:
+            report.changes = daily_report_changes(report)
+
+
 def _digest(organization: Organization, start: datetime, end: datetime) -> str:
     with connection.cursor() as cursor:
         cursor.execute(_DIGEST, {"organization": organization.pk, "start": start, "end": end})
@@ -356,6 +376,7 @@ def daily_report_email_deliver(*, report_id: int, recipients: list[str]) -> None
     report = DailyReport.objects.select_related("organization").get(pk=report_id)
     organization = report.organization
     with translation.override(organization.email_language):
+        daily_reports_told([report])
         context = {
             "organization": organization,
             "report": report,
@@ -363,7 +384,7 @@ def daily_report_email_deliver(*, report_id: int, recipients: list[str]) -> None
             "site_name": settings.SITE_NAME,
             "url": settings.SITE_URL,
         }
-        when = report.day.strftime("%b %-d, %Y")
+        when = local_date(report.day)
         if report.revision > 1:
             subject = _("%(org)s: daily reconciliation report for %(date)s, revision %(n)d") % {
                 "org": organization,

@@ -24,6 +24,7 @@ from payments.exports import csv_made_safe
 from payments.models import DailyReport, StripeReportRun
 from payments.reports import export as reports_export
 from payments.reports import selectors as reports_selectors
+from payments.reports import services as reports_services
 from payments.reports import stripe_runs as reports_stripe_runs
 from teams.access import OrganizationRequest, organization_view, sees_every_teams_payments
 from teams.roles import Capability
@@ -48,10 +49,9 @@ def _report(request: OrganizationRequest, day: str) -> DailyReport:
 
 
 def _report_list(request: OrganizationRequest, form: StripeReportForm, status: int = 200):
-    reports = [
-        (report, reports_selectors.report_totals(report))
-        for report in reports_selectors.reports_latest(request.organization)
-    ]
+    latest = reports_selectors.reports_latest(request.organization)
+    reports_services.daily_reports_told(latest)
+    reports = [(report, reports_selectors.report_totals(report)) for report in latest]
     return render(
         request,
         "payments/reports.html",
@@ -82,6 +82,8 @@ def report_detail(request: OrganizationRequest, day: str) -> HttpResponse:
     )
     more = len(lines) > LINES_PAGE
     lines = lines[:LINES_PAGE]
+    revisions = list(reports_selectors.report_revisions(report))
+    reports_services.daily_reports_told([report, *revisions])
     return render(
         request,
         "payments/report_detail.html",
@@ -90,7 +92,7 @@ def report_detail(request: OrganizationRequest, day: str) -> HttpResponse:
             "totals": reports_selectors.report_totals(report),
             "lines": lines,
             "hidden": reports_selectors.report_hidden(report, request.membership),
-            "revisions": list(reports_selectors.report_revisions(report)),
+            "revisions": revisions,
             "next_after": lines[-1].position if more else None,
             "first_page": after == 0,
         },

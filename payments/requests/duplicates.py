@@ -8,10 +8,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.formats import format_money
 from payments.audit import money_data, payment_request_data
 from payments.gateway import failure_text, get_gateway
 from payments.models import DuplicateCharge, PaymentRequest
-from payments.money import format_money
 from payments.requests.tasks import duplicate_charge_refund_task
 from payments.timeline import payment_request_timeline
 from teams.audit import AuditAction

@@ -7,6 +7,7 @@ import secrets
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.formats import format_number
 from payments.money import AmountError, parse_amount
 
 
@@ -17,10 +18,7 @@ class PaymentRequestForm(forms.Form):
     amount = forms.CharField(
         label=_("Amount"),
         max_length=20,
-        widget=forms.TextInput(
-            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"}
-        ),
-        error_messages={"required": _("Enter the amount, like 1,234.56.")},
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     description = forms.CharField(
         label=_("Description"),
@@ -44,6 +42,12 @@ class PaymentRequestForm(forms.Form):
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        # As the reader writes numbers: "0.00" and "1,234.56", or "0,00" and "1 234,56".
+        amount = self.fields["amount"]
+        amount.widget.attrs["placeholder"] = format_number(0)
+        amount.error_messages["required"] = _("Enter the amount, like %(example)s.") % {
+            "example": format_number(123_456)
+        }
         if not self.is_bound:
             self.initial["submission"] = secrets.token_urlsafe(16)
 

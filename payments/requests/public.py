@@ -19,15 +19,17 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import dateformat, translation
+from django.utils import translation
+from django.utils.translation import trans_real
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.adapter import client_ip
+from accounts.formats import format_money
 from accounts.languages import CUSTOMER_LANGUAGES, customer_languages
+from accounts.times import local_time
 from payments.gateway import GatewayError, get_gateway
 from payments.models import PaymentRequest
-from payments.money import format_money
 from payments.requests import checkout as requests_checkout
 from payments.requests import services as requests_services
 
@@ -76,12 +78,36 @@ def rate_limited(request: HttpRequest, token: str) -> bool:
     return _count(f"pay-link:{client}:{link}") > LINK_LIMIT
 
 
+def _browser_language(request: HttpRequest) -> str:
+    """The first of the browser's languages that the customer's pages speak ("de-AT" reads as
+    "de", "pt" as "pt-br"), or "": LocaleMiddleware offers only the staff's languages."""
+    header = request.headers.get("Accept-Language", "")
+    for code, _quality in trans_real.parse_accept_lang_header(header):
+        if code in CUSTOMER_LANGUAGES:
+            return code
+        base = code.split("-")[0]
+        for language in CUSTOMER_LANGUAGES:
+            if language.split("-")[0] == base:
+                return language
+    return ""
+
+
+def _speak_without_the_request(request: HttpRequest, token: str) -> None:
+    """An error page before the request is read (too many attempts, an unknown link) speaks
+    the language picked for this link, else the browser's among the customer's languages."""
+    language = request.session.get(f"payment-language:{token}") or _browser_language(request)
+    if language in CUSTOMER_LANGUAGES:
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+
 def public_page(view):
     """A customer page: no login, never cached, rate limited, no referrer to other sites."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
         if rate_limited(request, token):
+            _speak_without_the_request(request, token)
             response = render(request, "429.html", status=429)
             response["Retry-After"] = str(RATE_WINDOW)
             return response
@@ -89,6 +115,7 @@ def public_page(view):
             response = view(request, token, *args, **kwargs)
         except Http404:
             _count(_guesses_key(client_ip(request)))
+            _speak_without_the_request(request, token)
             raise
         # The token never leaks to other sites; same-origin keeps Origin for the CSRF check.
         response["Referrer-Policy"] = "same-origin"
@@ -121,13 +148,6 @@ def _request_for(request: HttpRequest, token: str) -> PaymentRequest:
     return found
 
 
-TIME_FORMAT = "M j, Y, g:i A T"
-
-
-def _when(moment: Any, zone: ZoneInfo) -> str:
-    return dateformat.format(moment.astimezone(zone), TIME_FORMAT)
-
-
 def _context(payment: PaymentRequest, **extra: Any) -> dict[str, Any]:
     """Only this request's own fields: nothing else of the dealership or its customers."""
     organization = payment.organization
@@ -140,15 +160,15 @@ def _context(payment: PaymentRequest, **extra: Any) -> dict[str, Any]:
         "amount": format_money(payment.amount_cents, payment.currency),
         "paid_at": paid_at,
         "paid_at_iso": paid_at.isoformat() if paid_at else "",
-        "paid_at_text": _when(paid_at, zone) if paid_at else "",
-        "paid_at_utc_text": _when(paid_at, UTC_ZONE) if paid_at else "",
+        "paid_at_text": local_time(paid_at, zone) if paid_at else "",
+        "paid_at_utc_text": local_time(paid_at, UTC_ZONE) if paid_at else "",
         "zone_name": str(zone.key),
         "card_brand": (payment.card_brand or "").replace("_", " ").title(),
         "refunded_at": payment.refunded_at,
-        "refunded_at_text": _when(payment.refunded_at, zone) if payment.refunded_at else "",
+        "refunded_at_text": local_time(payment.refunded_at, zone) if payment.refunded_at else "",
         "pay_url": reverse("payment_public_pay", args=[payment.token]),
         "page_url": reverse("payment_public", args=[payment.token]),
-        "languages": customer_languages(),
+        "languages": customer_languages(first=organization.customer_language),
         **extra,
     }
 

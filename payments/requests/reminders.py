@@ -6,13 +6,12 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import DurationField, F, Func
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import sms_queue
 from payments.models import ConnectedAccount, PaymentRequest
-from payments.requests.services import _request_sms_body, reads_in
+from payments.requests.services import _request_sms_body
 from payments.scope import keyset_after
 from payments.timeline import payment_request_timeline
 from teams.audit import AuditAction
@@ -78,8 +77,7 @@ def payment_reminder_send(*, request_id: int, now: datetime | None = None) -> bo
     phone = str(customer.mobile_phone)
     if automated_text_at(phone=phone, organization=payment_request.organization, now=now) > now:
         return False  # the customer's quiet hours: held, not claimed (nothing is saved)
-    with translation.override(reads_in(payment_request)):
-        body = _("Reminder from %(sms)s") % {"sms": _request_sms_body(payment_request)}
+    body = _request_sms_body(payment_request, reminder=True)
     payment_request.sms = sms_queue(to=str(customer.mobile_phone), body=body)
     payment_request.save(update_fields=["reminder_sent_at", "sms"])
     payment_request_timeline(payment_request, "payment_request.reminded")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.formats import format_money
 from accounts.languages import customer_language
 from accounts.models import User
 from accounts.services import sms_queue
@@ -21,7 +22,7 @@ from payments.audit import payment_request_data
 from payments.dates import from_timestamp
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest
-from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, format_money, platform_fee
+from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, platform_fee
 from payments.movements import charge_recorded
 from payments.timeline import payment_request_timeline
 from teams.access import has_capability
@@ -30,6 +31,7 @@ from teams.models import Membership
 from teams.roles import Capability
 from teams.services import audit_record
 from tickets.models import Ticket
+from tickets.sms_length import plain_spaces
 
 
 def payment_request_link(payment_request: PaymentRequest) -> str:
@@ -68,21 +70,30 @@ def _unavailable(*, ticket: Ticket, membership: Membership | None) -> tuple[str,
 
 
 def reads_in(payment_request: PaymentRequest) -> str:
-    """The language of the request's customer (theirs, else their dealership's)."""
+    """The language of the request's customer (theirs, else their dealership's: French in
+    Québec)."""
     return customer_language(
-        payment_request.ticket.customer.language, payment_request.organization.language
+        payment_request.ticket.customer.language,
+        payment_request.organization.customer_language,
     )
 
 
-def _request_sms_body(payment_request: PaymentRequest) -> str:
-    """The text carrying the link, in the customer's language."""
+def _request_sms_body(payment_request: PaymentRequest, *, reminder: bool = False) -> str:
+    """The text carrying the link, in the customer's language; the reminder's says so first.
+
+    Its no-break spaces (an amount's, "50 000,00 $") go as plain spaces, which GSM-7 has:
+    one of them would send the whole text as UCS-2, twice the segments (tickets/sms_length.py;
+    tests/tickets/test_sms_length.py measures every language's)."""
     with translation.override(reads_in(payment_request)):
-        return _("%(org)s: %(amount)s for %(description)s. Pay securely: %(link)s") % {
+        body = _("%(org)s: %(amount)s for %(description)s. Pay securely: %(link)s") % {
             "org": payment_request.organization.name,
             "amount": format_money(payment_request.amount_cents, payment_request.currency),
             "description": payment_request.description,
             "link": payment_request_link(payment_request),
         }
+        if reminder:
+            body = _("Reminder from %(sms)s") % {"sms": body}
+    return plain_spaces(body)
 
 
 @transaction.atomic

@@ -18,9 +18,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.formats import format_money
 from payments.badges import request_badge
 from payments.models import PaymentRequest
-from payments.money import format_money
 from payments.requests import checkout as requests_checkout
 from payments.requests import services as requests_services
 from payments.requests.forms import PaymentRequestForm

@@ -114,7 +114,7 @@ def test_a_payment_is_audited_once_even_when_its_events_come_twice(
     assert (entry.target_type, entry.target_id) == ("paymentrequest", with_session.pk)
     assert entry.data["amount_cents"] == 123456
     assert entry.data["currency"] == "usd"
-    assert describe(entry) == f"Dana Driver paid $1,234.56 USD ({with_session.display_number})"
+    assert describe(entry) == f"Dana Driver paid $1,234.56 ({with_session.display_number})"
 
 
 def test_completed_before_expired_stays_paid(with_session, platform, later):
@@ -273,7 +273,7 @@ def test_a_dispute_is_audited_once_even_when_its_event_comes_twice(
     assert entry.actor is None
     assert (entry.data["amount_cents"], entry.data["reason"]) == (50000, "fraudulent")
     assert describe(entry) == (
-        f"Dana Driver disputed the payment of $500.00 USD ({with_session.display_number})"
+        f"Dana Driver disputed the payment of $500.00 ({with_session.display_number})"
     )
 
 

@@ -40,7 +40,7 @@ def test_the_payment_text_is_in_the_customer_s_language(spanish_customer, make_r
     spanish = in_language("es", SMS)
     assert payment_request.sms.body == spanish % {
         "org": payment_request.organization.name,
-        "amount": "$1,234.56 USD",
+        "amount": "$1,234.56",
         "description": "Brake service",
         "link": payment_request.sms.body.rsplit(" ", 1)[-1],
     }

@@ -166,3 +166,34 @@ def test_search_reads_no_other_scripts_digits_as_an_amount_or_number():
     assert _DISPLAY_NUMBER.match("R-\u0661\u0662\u0663") is None and _DISPLAY_NUMBER.match(
         "R-000123"
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("1 234,56", 123_456),
+        ("1\u00a0234,56 $", 123_456),
+        ("1\u202f234,56 $ US", 123_456),
+        ("75,50", 7_550),
+        ("75.50", 7_550),  # a point is a decimal point too where no one groups with it
+        ("75", 7_500),
+        ("50 000 $", 5_000_000),
+    ],
+)
+def test_parse_amount_reads_canadian_french(typed, cents):
+    assert parse_amount(typed, "usd", "fr-ca") == cents
+
+
+@pytest.mark.parametrize("typed", ["1,234.56", "1,234", "12 34,00", "1 234.567"])
+def test_parse_amount_refuses_what_canadian_french_would_misread(typed):
+    with pytest.raises(AmountError) as refused:
+        parse_amount(typed, "usd", "fr-ca")
+    assert "1\u00a0234,56" in str(refused.value)
+
+
+def test_parse_amount_explains_itself_in_the_reader_s_language():
+    from django.utils.translation import override
+
+    with override("fr-ca"), pytest.raises(AmountError) as low:
+        parse_amount("0,10", "cad")
+    assert "0,50\u00a0$" in str(low.value) and "Enter" not in str(low.value)

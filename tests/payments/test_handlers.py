@@ -313,7 +313,7 @@ def test_payout_paid_delivered_twice_emails_the_recipients_once(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert sorted(message.to) == recipients
-    assert "$1,234.56 USD" in message.subject
+    assert "$1,234.56" in message.subject
     assert "Dec 1, 2026" in message.subject
     assert "Tuesday, December 1, 2026" in message.body
     assert "can still fail" in message.body
@@ -349,7 +349,7 @@ def test_payout_failed_records_the_failure_and_emails_it(
     assert len(mail.outbox) == 2
     failed = mail.outbox[1]
     assert "failed" in failed.subject
-    assert "$50.00 USD" in failed.subject
+    assert "$50.00" in failed.subject
     assert "The bank account has been closed." in failed.body
 
 
@@ -424,8 +424,8 @@ def test_payout_paid_and_failed_are_audited_once_each_even_when_delivered_twice(
         assert entry.actor is None  # Stripe's webhook told us
         assert (entry.target_type, entry.target_id) == ("payout", payout.pk)
         assert (entry.data["amount_cents"], entry.data["currency"]) == (51230, "usd")
-    assert describe(paid_entry) == "Payout of $512.30 USD paid"
-    assert describe(failed_entry) == "Payout of $512.30 USD failed"
+    assert describe(paid_entry) == "Payout of $512.30 paid"
+    assert describe(failed_entry) == "Payout of $512.30 failed"
     assert failed_entry.data["failure_message"] == "The bank account has been closed."
 
 

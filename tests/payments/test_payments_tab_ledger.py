@@ -67,7 +67,7 @@ def test_a_refund_on_a_later_day_is_money_out_on_that_day_and_net_is_after_refun
 
     refund_day = admin_client.get(URL, day("2026-07-16"))
     row = refund_day.context["rows"][0]
-    assert (row["pk"], row["collected"], row["refunds"]) == (payment.pk, "$0.00", "-$40.00")
+    assert (row["pk"], row["collected"], row["refunds"]) == (payment.pk, "0.00", "-40.00")
     assert cards(refund_day) == Figures(refunds=-4_000)
     assert cards(refund_day).net == -4_000
 
@@ -104,7 +104,7 @@ def test_a_dispute_and_stripes_dispute_fee_are_counted(admin_client, ticket):
     assert figures == Figures(disputes=-10_000, fees=1_500)
     assert figures.net == -11_500
     row = admin_client.get(URL, day("2026-07-20")).context["rows"][0]
-    assert (row["disputes"], row["fee"]) == ("-$100.00", "$15.00")
+    assert (row["disputes"], row["fee"]) == ("-100.00", "15.00")
 
 
 def test_two_currencies_are_never_added_together(admin_client, ticket):
@@ -136,4 +136,4 @@ def test_the_refund_time_on_the_payment_page_is_local_with_its_zone(admin_client
         status=Refund.Status.SUCCEEDED,
     )
     response = admin_client.get(f"{URL}{payment.pk}/")
-    assert b'id="refund-time">Nov 1, 2026, 1:30 AM CST<' in response.content
+    assert 'id="refund-time">Nov 1, 2026, 1:30\u202fAM CST<'.encode() in response.content

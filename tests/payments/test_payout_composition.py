@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
+from accounts.formats import format_money
 from payments.gateway.demo import tasks as gateway_demo_tasks
 from payments.gateway.demo.gateway import DEMO_CARD_SUCCESS, DemoGateway
 from payments.models import ConnectedAccount, PaymentRequest, Payout, PayoutLine
-from payments.money import format_money
 from payments.payouts.services import payout_composition_sync
 from payments.requests import checkout as requests_checkout
 from payments.webhooks import pipeline as webhooks_pipeline

@@ -18,9 +18,9 @@ from django.db import models
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.formats import format_money
 from payments.gateway.demo.gateway import DemoGateway
 from payments.models import LedgerEntry, PaymentRequest, Payout, PayoutLine
-from payments.money import format_money
 from payments.movements import STRIPE_DISPUTE_FEE_CENTS
 from payments.refunds import services as refunds_services
 from tests.payments.test_payout_composition import demo_events, pay, process
@@ -191,7 +191,7 @@ def test_the_payout_page_shows_each_line_and_a_total_equal_to_the_amount(
     for line in lines:
         local = line.created.astimezone(zone)
         label = local.tzname()
-        assert f"{local:%-I:%M %p} {label}" in text
+        assert f"{local:%-I:%M}\u202f{local:%p} {label}" in text
 
 
 def test_a_payout_that_does_not_add_up_says_so_in_red_with_the_difference(

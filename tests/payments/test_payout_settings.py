@@ -18,14 +18,16 @@ import pytest
 import responses
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from payments import gateway
 from payments.connect import services as connect_services
 from payments.connect.forms import StatementDescriptorForm, statement_descriptor_errors
+from payments.connect.payout_settings import describe_schedule
 from payments.gateway import GatewayError
 from payments.gateway import stripe as gateway_stripe
 from payments.gateway.demo.gateway import DemoGateway
+from payments.gateway.demo.views import _schedule_words
 from payments.models import ConnectedAccount, DemoStripeAccount, Payout
 from teams.models import AuditLog
 from teams.roles import Role
@@ -361,7 +363,40 @@ def test_monthly_schedule_drops_the_weekday_sent_along(admin, account):
         "monthly_anchor": 15,
         "delay_days": 2,
     }
-    assert "Monthly on the 15th, 2 days after the charge" in admin.get(URL).content.decode()
+    assert "Monthly, on day 15, 2 days after the charge" in admin.get(URL).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "weekly", "monthly"),
+    [
+        ("en", "Weekly on Friday", "Monthly, on day 1"),
+        ("fr-ca", "Hebdomadaire (vendredi)", "Mensuel (jour 1 du mois)"),
+        ("es", "Semanal: viernes", "Mensual, el día 1 del mes"),
+        ("de", "Wöchentlich am Freitag", "Monatlich am 1."),
+        ("it", "Settimanale, di venerdì", "Mensile, il giorno 1"),
+        ("pl", "Co tydzień (piątek)", "Co miesiąc, dnia 1"),
+        ("pt-br", "Semanal (sexta-feira)", "Mensal, no dia 1"),
+    ],
+)
+def test_the_schedule_names_its_day_in_the_reader_s_language(language, weekly, monthly):
+    """No English weekday or ordinal ("1st") inside another language's sentence: the weekday
+    is CLDR's, written as inside a sentence; the day of the month a plain number."""
+    with translation.override(language):
+        assert (
+            describe_schedule(
+                ConnectedAccount(payout_interval="weekly", payout_weekly_anchor="friday")
+            )
+            == weekly
+        )
+        assert (
+            describe_schedule(ConnectedAccount(payout_interval="monthly", payout_monthly_anchor=1))
+            == monthly
+        )
+        assert _schedule_words({"interval": "monthly", "monthly_anchor": 1}) == monthly
+        demo_weekly = _schedule_words({"interval": "weekly", "weekly_anchor": "friday"})
+    assert weekly.split()[-1].strip("()") in demo_weekly
+    if language != "en":
+        assert "Friday" not in demo_weekly
 
 
 def test_descriptor_post_saves_and_updates_the_preview(admin, account):
@@ -464,9 +499,9 @@ def test_recent_payouts_show_date_amount_status_and_failure(admin, account, orga
     )
     page = admin.get(URL).content.decode()
     assert "Mar 1, 2026" in page  # a calendar date, never shifted by a time zone
-    assert "$1,234.56 USD" in page
+    assert "$1,234.56" in page
     assert "The bank account has been closed." in page
-    assert re.search(r'<td class="text-end[^"]*">\$50\.00 USD</td>', page)
+    assert re.search(r'<td class="text-end[^"]*">\$50\.00</td>', page)
     assert page.index("Mar 2, 2026") < page.index("Mar 1, 2026")  # newest first
 
 

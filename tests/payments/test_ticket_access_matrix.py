@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
+from accounts.formats import format_money
 from payments import timeline
-from payments.money import format_money
 from payments.requests import services as requests_services
 from teams.roles import Role
 from tests.factories import PASSWORD, MembershipFactory, TeamFactory

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from teams import services
 from teams.models import AuditLog, Membership, Organization, Team
@@ -352,9 +353,42 @@ def test_invitation_revoke_audits_once(invitation, actor, audit):
 
 def test_invitation_resend_of_revoked_is_refused(invitation, actor, audit):
     services.invitation_revoke(invitation=invitation, actor=actor)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as error:
         services.invitation_resend(invitation=invitation, actor=actor)
+    assert error.value.messages == ["This invitation was revoked."]
     assert [e.action for e in audit()] == ["invitation.revoked"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr-ca", "es", "de", "it", "pl", "pt-br"])
+def test_a_closed_invitation_says_why_in_a_whole_translated_sentence(invitation, actor, language):
+    """Each status has its own sentence: never the raw status ("revoked") nor its label put
+    into one, whose form depends on the language's noun."""
+    invitee = UserFactory(email="jordan@example.com")
+    english = {
+        "accepted": "This invitation was accepted already.",
+        "revoked": "This invitation was revoked.",
+        "expired": "This invitation has expired.",
+    }
+    with translation.override(language):
+        sentences = {status: _(sentence) for status, sentence in english.items()}
+        invitation.expires_at = timezone.now() - timedelta(days=1)
+        invitation.save(update_fields=["expires_at"])
+        with pytest.raises(ValidationError) as expired:
+            services.invitation_accept(invitation=invitation, user=invitee)
+        invitation.expires_at = timezone.now() + timedelta(days=1)
+        invitation.save(update_fields=["expires_at"])
+        services.invitation_accept(invitation=invitation, user=invitee)
+        with pytest.raises(ValidationError) as resent:
+            services.invitation_resend(invitation=invitation, actor=actor)
+        with pytest.raises(ValidationError) as accepted_twice:
+            services.invitation_accept(invitation=invitation, user=invitee)
+
+    assert expired.value.messages == [sentences["expired"]]
+    assert resent.value.messages == [sentences["accepted"]]
+    assert accepted_twice.value.messages == [sentences["accepted"]]
+    if language != "en":
+        assert all(status not in sentences[status] for status in english)
+        assert all(sentences[status] != english[status] for status in english)
 
 
 def test_invitation_accept_audits_acceptance_and_membership_by_the_invitee(

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from teams.models import Organization
-from tickets.carrier import Keyword, automated_text_at, keyword_of
+from tickets.carrier import HELP_WORDS, Keyword, automated_text_at, keyword_of
 
 OPT_OUT = [
     "STOP", "stop", "Stop", "STOPALL", "Stop all", "UNSUBSCRIBE", "unsubscribe", "CANCEL",
@@ -29,6 +29,14 @@ def test_start_words_opt_back_in(body):
 @pytest.mark.parametrize("body", ["HELP", "help", " Help? ", "HELP!"])
 def test_help_asks_who_is_texting(body):
     assert keyword_of(body) == (Keyword.HELP, "help")
+
+
+@pytest.mark.parametrize(
+    ("body", "word"), [("AIDE", "aide"), ("Aide ?", "aide"), ("Ayuda", "ayuda")]
+)
+def test_help_in_french_and_spanish_asks_too_and_is_answered_in_that_language(body, word):
+    assert keyword_of(body) == (Keyword.HELP, word)
+    assert HELP_WORDS[word] in ("fr-ca", "es")
 
 
 @pytest.mark.parametrize(

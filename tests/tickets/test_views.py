@@ -217,4 +217,4 @@ def test_the_ticket_page_says_when_and_by_which_text_the_customer_opted_out(
     organization.time_zone = "America/New_York"
     organization.save()
     response = advisor_client.get(url(organization, f"{service_ticket.pk}/"))
-    assert "Opted out by text “Arrêt” on Dec 2, 2026, 4:04 PM EST" in response.content.decode()
+    assert "Opted out by text “Arrêt” on Dec 2, 2026, 4:04\u202fPM EST" in response.content.decode()

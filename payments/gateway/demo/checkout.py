@@ -48,6 +48,7 @@ class DemoCheckout(DemoBase):
             "currency": checkout.currency,
             "expires_at": checkout.expires_at,
             "livemode": False,
+            "locale": checkout.locale,  # the page's language, as Stripe keeps it
             "metadata": dict(params["metadata"]),  # type: ignore[arg-type]
             "mode": "payment",
             "payment_intent": None,

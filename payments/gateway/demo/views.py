@@ -21,12 +21,16 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django_countries import countries
 
+from accounts.formats import format_money
+from accounts.languages import STRIPE_LOCALES
+from payments.dates import weekday_name
 from payments.gateway import base as gateway_base
 from payments.gateway.demo import gateway as gateway_demo_gateway
 from payments.gateway.requirements import (
@@ -35,7 +39,6 @@ from payments.gateway.requirements import (
     onboarding_checklist,
 )
 from payments.models import DemoStripeAccount
-from payments.money import format_money
 from teams.models import Organization
 
 MAX_PAYOUT_CENTS = 100_000_000  # $1,000,000.00: plenty for a demo
@@ -244,7 +247,7 @@ def _schedule_words(schedule: dict[str, Any]) -> str:
         return _("Manual: payouts only when requested")
     if interval == "weekly":
         words = _("Weekly, every %(day)s") % {
-            "day": str(schedule.get("weekly_anchor") or "monday").capitalize()
+            "day": weekday_name(str(schedule.get("weekly_anchor") or "monday"))
         }
     elif interval == "monthly":
         words = _("Monthly, on day %(day)s") % {"day": schedule.get("monthly_anchor") or 1}
@@ -332,6 +335,38 @@ class CheckoutForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name on card"), max_length=120, required=False)
 
 
+# Stripe's locale of each of our languages, read back: the language its Checkout speaks.
+LANGUAGE_OF_LOCALE = {locale: code for code, locale in STRIPE_LOCALES.items()}
+
+
+# What the demo's Checkout tells the customer: the gateway answers in English, as Stripe's API
+# does, and the page says it in the customer's language, as Stripe's hosted page does.
+CHECKOUT_MESSAGES = {
+    "Your card was declined.": gettext_lazy("Your card was declined."),
+    "This checkout session is no longer open.": gettext_lazy(
+        "This checkout session is no longer open."
+    ),
+    "Use the demo card 4242 4242 4242 4242 (or 4000 0000 0000 0002 to see a decline).": (
+        gettext_lazy(
+            "Use the demo card 4242 4242 4242 4242 (or 4000 0000 0000 0002 to see a decline)."
+        )
+    ),
+}
+
+
+def _checkout_message(message: str) -> str:
+    return str(CHECKOUT_MESSAGES.get(message, message))
+
+
+def _speak_checkout_language(request: HttpRequest, data: dict[str, Any]) -> None:
+    """Checkout speaks the language the session was opened in (``locale``), as Stripe's does,
+    and so does its receipt; "auto" (or none) leaves the browser's."""
+    language = LANGUAGE_OF_LOCALE.get(str(data.get("locale") or ""))
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+
 def _checkout_context(
     data: dict[str, Any], form: CheckoutForm, message: str = ""
 ) -> dict[str, Any]:
@@ -358,6 +393,7 @@ def checkout(request: HttpRequest, session_id: str) -> HttpResponse:
         data = gateway.peek_checkout(session_id)
     except gateway_base.GatewayError as exc:
         raise Http404("No such checkout session.") from exc
+    _speak_checkout_language(request, data)
     if data["status"] == "complete":
         return _see_other(data["success_url"].replace("{CHECKOUT_SESSION_ID}", data["id"]))
     if data["status"] == "expired":
@@ -385,7 +421,7 @@ def checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     return render(
         request,
         "payments/demo/checkout.html",
-        _checkout_context(session, CheckoutForm(), message=result["message"]),
+        _checkout_context(session, CheckoutForm(), message=_checkout_message(result["message"])),
         status=402,
     )
 
@@ -397,6 +433,7 @@ def receipt(request: HttpRequest, charge_id: str) -> HttpResponse:
     data = _gateway().charge_for_receipt(charge_id)
     if data is None:
         raise Http404("No such charge.")
+    _speak_checkout_language(request, data)
     charge = data["_demo"]["charge"]
     card = charge["payment_method_details"]["card"]
     context = {
