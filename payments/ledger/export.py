@@ -17,9 +17,12 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import CharField, F, Func, Value
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 
+from payments.badges import status_badge
 from payments.exports import csv_pieces, xlsx_cell
 from payments.figures import Figures
 from payments.ledger.selectors import PAGE_COLUMNS, Selection, ordered
@@ -32,33 +35,38 @@ CHUNK = 500
 
 
 def header(zone: str) -> list[str]:
+    """The columns' names, in the reader's language (files are read by people too)."""
+    local = {"zone": zone}
     return [
-        "Number",
-        f"Requested at ({zone})",
-        "Requested at (UTC)",
-        f"Paid at ({zone})",
-        "Paid at (UTC)",
-        "Customer",
-        "Customer phone",
-        "Team",
-        "Advisor",
-        "Description",
-        "DBS reference",
-        "Status",
-        "Currency",
-        "Collected",
-        "Refunds",
-        "Disputes",
-        "Gross",
-        "Fee",
-        "Net",
-        f"Posted to DBS at ({zone})",
-        "Posted by",
-        "DBS posting reference",
-        "Payment intent",
-        "Charge",
-        "Card",
+        _("Number"),
+        _("Requested at (%(zone)s)") % local,
+        _("Requested at (UTC)"),
+        _("Paid at (%(zone)s)") % local,
+        _("Paid at (UTC)"),
+        _("Customer"),
+        _("Customer phone"),
+        _("Team"),
+        _("Advisor"),
+        _("Description"),
+        _("DBS reference"),
+        _("Status"),
+        _("Currency"),
+        _("Collected"),
+        _("Refunds"),
+        _("Disputes"),
+        _("Gross"),
+        _("Fee"),
+        _("Net"),
+        _("Posted to DBS at (%(zone)s)") % local,
+        _("Posted by"),
+        _("DBS posting reference"),
+        _("Payment intent"),
+        _("Charge"),
+        _("Card"),
     ]
+
+
+COLUMN_COUNT = 25
 
 
 # What a line reads, as values (no model instances: an export can be a million lines).
@@ -157,7 +165,7 @@ def _cells(row: dict[str, Any], figures: Figures | None, times: dict, fmt) -> li
         row["advisor_name"] or row["advisor_email"] or "",
         row["description"],
         row["reference"],
-        row["status"],
+        str(status_badge(row["status"]).label),
         row["currency"].upper(),
         *_amount_cells(figures),
         fmt(times["posted_local"]),
@@ -194,8 +202,10 @@ def _lines(
             totals[currency] = totals.get(currency, Figures()) + figures
         yield _cells(row, figures, times, fmt)
     for currency, figures in sorted(totals.items()) or [("", Figures())]:
-        total_row: list[Any] = [None] * len(header(zone))
-        total_row[0] = f"Total ({count} payments)"
+        total_row: list[Any] = [None] * COLUMN_COUNT
+        total_row[0] = ngettext(
+            "Total (%(count)s payment)", "Total (%(count)s payments)", count
+        ) % {"count": count}
         total_row[12] = currency or None
         for index, cents in zip(AMOUNT_COLUMNS, _amount_cells(figures), strict=True):
             total_row[index] = cents
@@ -203,16 +213,18 @@ def _lines(
 
 
 def csv_lines(selection: Selection, *, zone: str) -> Iterator[str]:
-    """The CSV text in pieces of CHUNK lines."""
+    """The CSV text in pieces of CHUNK lines, in the reader's language."""
+    language = translation.get_language()  # the lines are written while the response streams
 
     def fmt(value: str | None) -> str:
         return value or ""
 
     def rows() -> Iterator[list[Any]]:
-        for cells in _lines(selection, zone, as_text=True, fmt=fmt):
-            for index in AMOUNT_COLUMNS:
-                cells[index] = "" if cells[index] is None else decimal_string(cells[index])
-            yield cells
+        with translation.override(language):
+            for cells in _lines(selection, zone, as_text=True, fmt=fmt):
+                for index in AMOUNT_COLUMNS:
+                    cells[index] = "" if cells[index] is None else decimal_string(cells[index])
+                yield cells
 
     return csv_pieces(header(zone), rows(), chunk=CHUNK)
 
@@ -231,7 +243,7 @@ def xlsx_response(selection: Selection, *, zone: str, organization: Organization
     """A write-only workbook (rows go straight to disk) in a temporary file, streamed."""
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Payments")
+    sheet = workbook.create_sheet(_("Payments"))
 
     def fmt(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=None) if value else None  # Excel has no time zones

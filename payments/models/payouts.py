@@ -5,10 +5,21 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from payments.models.requests import PaymentRequest
 from teams.models import Organization
+
+# A payout's status, as Stripe names it, in words (agreeing with "payout": French "virement
+# payé", Spanish "depósito pagado").
+PAYOUT_STATUSES = {
+    "pending": pgettext_lazy("payout", "Pending"),
+    "in_transit": pgettext_lazy("payout", "In transit"),
+    "paid": pgettext_lazy("payout", "Paid"),
+    "failed": pgettext_lazy("payout", "Failed"),
+    "canceled": pgettext_lazy("payout", "Canceled"),
+}
 
 
 class Payout(models.Model):
@@ -37,6 +48,10 @@ class Payout(models.Model):
     def __str__(self) -> str:
         return f"{self.stripe_payout_id} {self.status}"
 
+    @property
+    def status_label(self) -> str:
+        return str(PAYOUT_STATUSES.get(self.status, self.status))
+
 
 class PayoutNotification(models.Model):
     """One e-mail round per payout and status: the unique key makes sending idempotent."""
@@ -53,6 +68,13 @@ class PayoutNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payout} {self.status} e-mail"
+
+
+# How a line Stripe gives no description of is described when its payout is read
+# (payments.payouts.services), an id following: kept so, and told in the reader's words on the
+# page (PayoutLine.description_label).
+PAYMENT_OF_CHARGE = "Payment, charge "
+REFUND_OF = "Refund of "
 
 
 class PayoutLine(models.Model):
@@ -92,3 +114,17 @@ class PayoutLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payout} {self.kind} {self.net_cents}"
+
+    @property
+    def description_label(self) -> str:
+        """The description in the reader's language: Stripe's own as Stripe wrote it, ours
+        (a line Stripe did not describe) in the reader's words."""
+        text = self.description
+        charge, refunded = text.removeprefix(PAYMENT_OF_CHARGE), text.removeprefix(REFUND_OF)
+        if charge != text and charge.isidentifier():
+            return gettext("Payment, charge %(charge)s") % {"charge": charge}
+        if refunded != text and refunded.isidentifier():
+            return gettext("Refund of %(payment)s") % {"payment": refunded}
+        if text in ("Payment", "Refund"):  # ours, without an id: the kind says it
+            return str(self.get_kind_display())
+        return text

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.times import local_date
 from teams.models import Organization
 
 
@@ -51,6 +55,11 @@ class DailyReport(models.Model):
         if self.starts_at is None or self.ends_at is None:
             return 24
         return int((self.ends_at - self.starts_at).total_seconds() // 3600)
+
+
+# How a payout line of a daily report is described when it is built (payments.reports.services):
+# the date follows, as YYYY-MM-DD. The page says it in the reader's words (description_label).
+PAYOUT_ARRIVING = "Payout arriving "
 
 
 class DailyReportLine(models.Model):
@@ -106,6 +115,24 @@ class DailyReportLine(models.Model):
 
         return str(dict(LedgerEntry.Kind.choices).get(self.kind, self.kind))
 
+    @property
+    def description_label(self) -> str:
+        """The description in the reader's language: a payout line's is the report's own
+        ("Payout arriving 2026-11-27", PAYOUT_ARRIVING), any other the payment's."""
+        arriving = self.description.removeprefix(PAYOUT_ARRIVING)
+        if arriving == self.description:
+            return self.description
+        try:
+            day = date.fromisoformat(arriving)
+        except ValueError:
+            return self.description
+        return gettext("Payout arriving %(date)s") % {"date": local_date(day)}
+
+
+# The error recorded when Stripe still has not prepared a run after the last poll
+# (payments.reports.tasks); the page says it in the reader's words (error_text).
+STRIPE_TOOK_TOO_LONG = "Stripe took too long."
+
 
 class StripeReportRun(models.Model):
     """A report Stripe prepares in the background for the connected account (Reporting API)."""
@@ -136,3 +163,13 @@ class StripeReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_type} {self.interval_start:%Y-%m-%d}"
+
+    @property
+    def error_text(self) -> str:
+        """Why the run failed, for the page: Stripe's own words when it gave some (as Stripe
+        wrote them), else ours, in the reader's language."""
+        if not self.error:
+            return gettext("Stripe could not prepare this report.")
+        if self.error == STRIPE_TOOK_TOO_LONG:
+            return gettext("Stripe took too long to prepare this report.")
+        return self.error

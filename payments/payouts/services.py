@@ -20,6 +20,7 @@ from accounts.times import local_date
 from payments.audit import money_data
 from payments.gateway import GatewayError, get_gateway
 from payments.models import ConnectedAccount, PaymentRequest, Payout, PayoutLine, PayoutNotification
+from payments.models.payouts import PAYMENT_OF_CHARGE, REFUND_OF
 from payments.payouts.selectors import payout_reconciliation
 from payments.payouts.tasks import payout_email_send
 from teams.audit import AuditAction
@@ -111,10 +112,10 @@ def _refunded(txn: dict[str, Any]) -> str:
 def _describe(txn: dict[str, Any], kind: str, charge_id: str) -> str:
     text = str(txn.get("description") or "")
     if kind == PayoutLine.Kind.PAYMENT:
-        return text or (f"Payment, charge {charge_id}" if charge_id else "Payment")
+        return text or (f"{PAYMENT_OF_CHARGE}{charge_id}" if charge_id else "Payment")
     if kind == PayoutLine.Kind.REFUND:
         refunded = _refunded(txn)
-        return text or (f"Refund of {refunded}" if refunded else "Refund")
+        return text or (f"{REFUND_OF}{refunded}" if refunded else "Refund")
     return text or str(txn.get("type") or "").replace("_", " ").capitalize()
 
 

@@ -11,6 +11,10 @@ from decimal import Decimal
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 
 from payments.exports import csv_pieces, xlsx_cell
@@ -18,43 +22,48 @@ from payments.models import DailyReport, DailyReportLine, LedgerEntry
 from payments.money import decimal_string
 from payments.reports.selectors import (
     iter_lines,
+    line_status,
     report_hidden,
     report_lines,
     report_totals,
 )
 from teams.models import Membership
 
-HEADER = [
-    "Type",
-    "Time ({tz})",
-    "Time (UTC)",
-    "Request",
-    "Customer",
-    "Team",
-    "Description",
-    "DBS reference",
-    "Status",
-    "Currency",
-    "Gross",
-    "Fee",
-    "Net",
-    "Payout",
-    "Stripe PaymentIntent",
-    "Stripe charge",
-    "Stripe refund",
-    "Stripe payout",
-    "Posted to DBS",
-    "Posted at ({tz})",
-    "DBS posting reference",
-]
 MONEY_INDEXES = (10, 11, 12, 13)
 TIME_INDEXES = (1, 2, 19)
-KIND_LABELS = {**dict(LedgerEntry.Kind.choices), "other_teams": "Other teams"}
+KIND_LABELS = {**dict(LedgerEntry.Kind.choices), "other_teams": _lazy("Other teams")}
 CHUNK = 1000
 
 
 def export_header(report: DailyReport) -> list[str]:
-    return [label.format(tz=report.time_zone) for label in HEADER]
+    """The columns' names, in the reader's language (files are read by people too)."""
+    zone = {"zone": report.time_zone}
+    return [
+        _("Type"),
+        _("Time (%(zone)s)") % zone,
+        _("Time (UTC)"),
+        _("Request"),
+        _("Customer"),
+        _("Team"),
+        _("Description"),
+        _("DBS reference"),
+        _("Status"),
+        _("Currency"),
+        _("Gross"),
+        _("Fee"),
+        _("Net"),
+        _("Payout"),
+        _("Stripe PaymentIntent"),
+        _("Stripe charge"),
+        _("Stripe refund"),
+        _("Stripe payout"),
+        _("Posted to DBS"),
+        _("Posted at (%(zone)s)") % zone,
+        _("DBS posting reference"),
+    ]
+
+
+COLUMN_COUNT = 21
 
 
 def export_filename(report: DailyReport, extension: str) -> str:
@@ -72,7 +81,7 @@ def _line_cells(line: DailyReportLine) -> list[Any]:
         line.team_name,
         line.description,
         line.reference,
-        line.status,
+        line_status(line),
         line.currency.upper(),
         line.gross_cents,
         line.fee_cents,
@@ -82,14 +91,14 @@ def _line_cells(line: DailyReportLine) -> list[Any]:
         line.charge_id,
         line.refund_id,
         line.payout_id,
-        ("yes" if line.posted else "no") if line.payment_id else "",
+        (_("yes") if line.posted else _("no")) if line.payment_id else "",
         line.posted_at,
         line.posted_reference,
     ]
 
 
 def _row(kind: str, currency: str, description: str, money: tuple[int, ...]) -> list[Any]:
-    cells: list[Any] = [None] * len(HEADER)
+    cells: list[Any] = [None] * COLUMN_COUNT
     cells[0], cells[6], cells[9] = kind, description, currency.upper()
     for index, cents in zip(MONEY_INDEXES, money, strict=True):
         cells[index] = cents
@@ -103,43 +112,50 @@ def export_rows(report: DailyReport, membership: Membership | None) -> Iterator[
         yield _line_cells(line)
     for hidden in report_hidden(report, membership):
         yield _row(
-            "Other teams",
+            _("Other teams"),
             hidden.currency,
-            f"{hidden.count} lines of teams whose payments you do not see",
+            ngettext(
+                "%(count)s line of teams whose payments you do not see",
+                "%(count)s lines of teams whose payments you do not see",
+                hidden.count,
+            )
+            % {"count": hidden.count},
             (hidden.gross_cents, hidden.fee_cents, hidden.net_cents, 0),
         )
     for t in report_totals(report):
         f = t.figures
         for name, label in (
-            ("collected", "Total charges"),
-            ("refunds", "Total refunds"),
-            ("disputes", "Total disputes"),
+            ("collected", _("Total charges")),
+            ("refunds", _("Total refunds")),
+            ("disputes", _("Total disputes")),
         ):
             gross, fee = getattr(f, name), t.fees_of(name)
             yield _row(label, t.currency, "", (gross, fee, gross - fee, 0))
-        yield _row("Total payouts", t.currency, "", (0, 0, 0, t.payouts))
+        yield _row(_("Total payouts"), t.currency, "", (0, 0, 0, t.payouts))
         yield _row(
-            "Total",
+            _("Total"),
             t.currency,
-            f"{t.lines} lines: {t.charges} charges",
+            _("Lines: %(lines)s, charges: %(charges)s") % {"lines": t.lines, "charges": t.charges},
             (f.gross, f.fees, f.net, t.payouts),
         )
 
 
 def report_csv_lines(report: DailyReport, membership: Membership | None) -> Iterator[str]:
-    """The CSV text in pieces of CHUNK rows. Times: ISO 8601 with their UTC offset, which
-    tells the repeated hour of the day daylight saving ends apart."""
+    """The CSV text in pieces of CHUNK rows, in the reader's language. Times: ISO 8601 with
+    their UTC offset, which tells the repeated hour of the day daylight saving ends apart."""
     zone = ZoneInfo(report.time_zone)
+    language = translation.get_language()  # the rows are written while the response streams
 
     def rows() -> Iterator[list[Any]]:
-        for cells in export_rows(report, membership):
-            for index in MONEY_INDEXES:
-                cells[index] = decimal_string(cells[index] or 0)
-            for index in TIME_INDEXES:
-                at: datetime | None = cells[index]
-                target = UTC if index == 2 else zone
-                cells[index] = at.astimezone(target).isoformat(timespec="seconds") if at else ""
-            yield ["" if value is None else value for value in cells]
+        with translation.override(language):
+            for cells in export_rows(report, membership):
+                for index in MONEY_INDEXES:
+                    cells[index] = decimal_string(cells[index] or 0)
+                for index in TIME_INDEXES:
+                    at: datetime | None = cells[index]
+                    target = UTC if index == 2 else zone
+                    cells[index] = at.astimezone(target).isoformat(timespec="seconds") if at else ""
+                yield ["" if value is None else value for value in cells]
 
     return csv_pieces(export_header(report), rows(), chunk=CHUNK)
 

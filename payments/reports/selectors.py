@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from payments.figures import Figures
-from payments.models import DailyReport, DailyReportLine
+from payments.badges import STATUS_BADGES
+from payments.figures import PAYOUT_KINDS, Figures
+from payments.models import DailyReport, DailyReportLine, Refund
+from payments.models.payouts import PAYOUT_STATUSES
 from teams.access import payment_teams_seen
 from teams.models import Membership, Organization
 
@@ -79,6 +82,19 @@ def report_lines(report: DailyReport, membership: Membership | None) -> QuerySet
     lines = DailyReportLine.objects.filter(report=report).order_by("position")
     unseen = _unseen(membership)
     return lines if unseen is None else lines.exclude(unseen)
+
+
+def line_status(line: DailyReportLine) -> str:
+    """A line's status in words: a refund's on a refund or dispute line, a payout's on a
+    payout line, else the payment's (as the Payments tab says it)."""
+    labels: dict[str, Any]
+    if line.kind in ("refund", "adjustment"):
+        labels = dict(Refund.Status.choices)
+    elif line.kind in PAYOUT_KINDS:
+        labels = dict(PAYOUT_STATUSES)
+    else:
+        labels = {status: badge.label for status, badge in STATUS_BADGES.items()}
+    return str(labels.get(line.status, line.status))
 
 
 def report_hidden(report: DailyReport, membership: Membership | None) -> list[HiddenLines]:

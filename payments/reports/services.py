@@ -55,6 +55,7 @@ from payments.models import (
     Payout,
     Refund,
 )
+from payments.models.reports import PAYOUT_ARRIVING
 from payments.reports.export import export_filename, report_csv_lines
 from payments.reports.selectors import DayTotals, report_get, report_totals
 from payments.reports.tasks import daily_report_email_send
@@ -124,7 +125,7 @@ _INSERT = f"""
            COALESCE(c.name, ''), COALESCE(tm.name, ''),
            COALESCE(p.description,
                     CASE WHEN o.id IS NOT NULL
-                         THEN 'Payout arriving ' || to_char(o.arrival_date, 'YYYY-MM-DD') END,
+                         THEN '{PAYOUT_ARRIVING}' || to_char(o.arrival_date, 'YYYY-MM-DD') END,
                     ''),
            COALESCE(p.reference, ''),
            COALESCE(CASE WHEN g.kind IN ('refund', 'adjustment') THEN r.status END,

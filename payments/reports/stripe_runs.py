@@ -127,9 +127,8 @@ def _apply(run: StripeReportRun, answer: dict, gateway) -> str:
                 locked.save(update_fields=["content", "file_name", "status"])
         return "succeeded"
     if status == "failed":
-        stripe_report_fail(
-            run_id=run.pk, error=answer.get("error") or "Stripe could not prepare it."
-        )
+        # Stripe's own words when it gives some; else the page says it failed, in the reader's.
+        stripe_report_fail(run_id=run.pk, error=answer.get("error") or "")
         return "failed"
     return "pending"
 

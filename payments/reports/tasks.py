@@ -8,6 +8,7 @@ from celery import shared_task
 
 from accounts.tasks import backoff
 from payments.gateway import GatewayError
+from payments.models.reports import STRIPE_TOOK_TOO_LONG
 
 
 @shared_task(acks_late=True, name="payments.tasks.daily_reports_run")
@@ -53,7 +54,7 @@ def stripe_report_poll_task(self, run_id: int) -> str:
         if self.request.retries >= self.max_retries:
             stripe_report_fail(
                 run_id=run_id,
-                error=str(exc) if isinstance(exc, GatewayError) else "Stripe took too long.",
+                error=str(exc) if isinstance(exc, GatewayError) else STRIPE_TOOK_TOO_LONG,
             )
             return "failed"
         countdown = POLL_COUNTDOWN if isinstance(exc, ReportPending) else backoff(0)

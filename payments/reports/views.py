@@ -82,6 +82,8 @@ def report_detail(request: OrganizationRequest, day: str) -> HttpResponse:
     )
     more = len(lines) > LINES_PAGE
     lines = lines[:LINES_PAGE]
+    for line in lines:
+        line.status_text = reports_selectors.line_status(line)  # type: ignore[attr-defined]
     revisions = list(reports_selectors.report_revisions(report))
     reports_services.daily_reports_told([report, *revisions])
     return render(

@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from payments import dates, movements
 from payments.models import (
@@ -570,6 +571,26 @@ def test_csv_download(manager_client, stored_report):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][1:3] == ["Time (America/Chicago)", "Time (UTC)"]
     assert rows[1][1:3] == ["2026-11-26T23:30:00-06:00", "2026-11-27T05:30:00+00:00"]
+
+
+def test_a_spanish_reader_s_report_file_is_in_spanish(
+    manager_client, manager_membership, stored_report
+):
+    manager_membership.user.language = "es"
+    manager_membership.user.save(update_fields=["language"])
+    response = manager_client.get(_url("report_csv"))
+    translation.activate("en")  # the rows are written after the view returned
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    with translation.override("es"):
+        expected = [
+            translation.gettext("Time (%(zone)s)") % {"zone": "America/Chicago"},
+            translation.gettext("Time (UTC)"),
+        ]
+        totals = {translation.gettext(label) for label in ("Total charges", "Total")}
+    assert rows[0][1:3] == expected and expected[1] != "Time (UTC)"
+    assert totals <= {row[0] for row in rows} and "Total charges" not in totals
 
 
 def test_xlsx_download(manager_client, stored_report):

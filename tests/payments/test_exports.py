@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from payments.badges import status_badge
 from payments.models import LedgerEntry, PaymentRequest
 from payments.money import decimal_string
 from tests.payments.payments_tab import payment_row
@@ -162,3 +163,35 @@ def test_xlsx_has_zoned_headers_exact_amounts_and_totals(admin_client, payments)
     assert round(Decimal(str(total[header.index("Net")])) * 100) == figures.net
     late = next(r for r in rows if r[0] == payments[0].display_number)
     assert late[header.index("Paid at (America/Chicago)")] == datetime(2026, 7, 14, 23, 30)
+
+
+def in_french(text: str) -> str:
+    with translation.override("fr-ca"):
+        translated = translation.gettext(text)
+    assert translated != text, "compile the catalogs (make messages)"
+    return translated
+
+
+def test_a_french_reader_s_csv_is_in_french_even_as_it_streams(
+    admin_client, admin_membership, payments
+):
+    admin_membership.user.language = "fr-ca"
+    admin_membership.user.save(update_fields=["language"])
+    response = admin_client.get(URL + "export.csv")
+    translation.activate("en")  # the lines are written after the view returned
+
+    rows = read_csv(response)
+
+    header, total = rows[0], rows[-1]
+    assert header[0] == in_french("Number")
+    assert in_french("Paid at (%(zone)s)") % {"zone": "America/Chicago"} in header
+    statuses = {row[header.index(in_french("Status"))] for row in rows[1:-1]}
+    with translation.override("fr-ca"):
+        paid = str(status_badge("paid").label)
+    assert paid in statuses and paid != "Paid"
+    assert not statuses & {"paid", "refunded", "open", "Paid", "Refunded", "Open"}
+    with translation.override("fr-ca"):
+        expected = translation.ngettext(
+            "Total (%(count)s payment)", "Total (%(count)s payments)", len(rows) - 2
+        ) % {"count": len(rows) - 2}
+    assert total[0] == expected and "paiements" in expected

@@ -39,6 +39,7 @@ from payments.gateway.requirements import (
     onboarding_checklist,
 )
 from payments.models import DemoStripeAccount
+from payments.models.payouts import PAYOUT_STATUSES
 from teams.models import Organization
 
 MAX_PAYOUT_CENTS = 100_000_000  # $1,000,000.00: plenty for a demo
@@ -264,6 +265,7 @@ def _payout_row(payout: dict[str, Any]) -> dict[str, Any]:
         "id": payout["id"],
         "amount": format_money(payout["amount"], payout["currency"]),
         "status": payout["status"],
+        "status_label": str(PAYOUT_STATUSES.get(payout["status"], payout["status"])),
         "event": f"payout.{payout['status']}",
         # A calendar date given as a timestamp: shown as the date, never converted.
         "arrival_date": datetime.fromtimestamp(payout["arrival_date"], tz=UTC).date(),
@@ -323,7 +325,13 @@ class CheckoutForm(forms.Form):
     expiry = forms.CharField(
         label=gettext_lazy("Expiry"),
         max_length=7,
-        widget=forms.TextInput(attrs={"placeholder": "MM / YY", "autocomplete": "cc-exp"}),
+        widget=forms.TextInput(
+            attrs={
+                # Translators: a card's expiry date, month / year (two digits each)
+                "placeholder": gettext_lazy("MM / YY"),
+                "autocomplete": "cc-exp",
+            }
+        ),
     )
     cvc = forms.CharField(
         label=gettext_lazy("CVC"),
