@@ -99,4 +99,4 @@ def test_the_ticket_says_which_language_the_dealership_s_customers_read(
 ):
     html = admin_client.get(f"/o/lakeside/tickets/{ticket.pk}/").content.decode()
 
-    assert "The dealership's language (Français (Canada))" in html
+    assert "Default (Français (Canada))" in html
