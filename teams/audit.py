@@ -121,7 +121,7 @@ SENTENCES: dict[AuditAction, _StrPromise] = {
         "%(customer)s disputed the payment of %(amount)s (%(number)s)"
     ),
     A.PAYMENT_REQUEST_DISPUTE_WON: _lazy(
-        "The dispute of %(number)s was won: %(amount)s came back from %(customer)s's bank"
+        "The dispute of %(number)s was won: %(amount)s came back from the bank of %(customer)s"
     ),
     A.PAYMENT_REQUEST_POSTED: _lazy("%(actor)s posted %(number)s to the DBS as %(reference)s"),
     A.PAYMENT_REQUEST_UNPOSTED: _lazy(

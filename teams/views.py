@@ -26,6 +26,7 @@ from teams.access import (
     OrganizationRequest,
     memberships_of,
     organization_view,
+    payment_teams_seen,
     require,
     signed_in_user,
 )
@@ -81,8 +82,12 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 def overview(request: OrganizationRequest) -> HttpResponse:
     membership = request.membership
     organization = request.organization
+    # Admins see every team's payments: their card lists the organization's teams, not theirs.
+    sees_every_team = payment_teams_seen(membership) is None
+    teams = organization.teams if sees_every_team else membership.teams
     context = {
-        "my_teams": membership.teams.order_by("name"),
+        "my_teams": teams.order_by("name"),
+        "sees_every_team": sees_every_team,
         "member_count": organization.memberships.count(),
         "team_count": organization.teams.count(),
         "payment_team_count": organization.teams.filter(payments_enabled=True).count(),
@@ -236,11 +241,30 @@ def _invitation_act(
 ) -> HttpResponse:
     invitation = selectors.invitation_get(organization=request.organization, pk=pk)
     try:
-        service(invitation=invitation, actor=request.user)
+        invitation = service(invitation=invitation, actor=request.user)
     except ValidationError as error:
         return _invitations_response(request, error.messages[0])
     messages.success(request, done % {"email": invitation.email})
+    if request.htmx:
+        # The invite form may still show the error that sent the admin here ("has an open
+        # invitation already: resend it below"): it comes back clean, out of band.
+        context = _manage_context(request, invite_form=_invite_form_after(request, invitation))
+        return render(request, "teams/manage.html#invitation-acted", context)
     return _invitations_response(request)
+
+
+def _invite_form_after(request: OrganizationRequest, invitation: Invitation) -> InvitationForm:
+    """The invite form without errors, keeping what the admin had typed into it (htmx sends the
+    form's fields along), unless it was for the person whose invitation went out just now."""
+    typed = request.POST
+    fields = InvitationForm.base_fields
+    initial: dict[str, Any] = {name: typed.get(name, "") for name in fields if name in typed}
+    if "teams" in typed:
+        initial["teams"] = typed.getlist("teams")
+    sent = invitation.revoked_at is None
+    if sent and initial.get("email", "").strip().lower() == invitation.email:
+        initial = {}
+    return InvitationForm(organization=request.organization, initial=initial)
 
 
 # Teams ------------------------------------------------------------------------------------

@@ -146,10 +146,16 @@ def _save_descriptor(
         except (GatewayError, ValidationError) as error:
             _form_error(form, error)
         else:
+            # The field keeps the text as typed; card statements print it in capitals (as the
+            # preview does): the message says both, so the two never look contradictory.
+            saved = account.statement_descriptor
             messages.success(
                 request,
-                _("Statement descriptor saved. Card statements will show %(text)s.")
-                % {"text": StatementDescriptorForm.preview(account.statement_descriptor)},
+                _(
+                    "Statement descriptor saved as “%(saved)s”. Card statements show it in "
+                    "capitals: “%(text)s”."
+                )
+                % {"saved": saved, "text": StatementDescriptorForm.preview(saved)},
             )
             return form, _back(request, "descriptor")
     return form, None

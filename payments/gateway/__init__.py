@@ -60,6 +60,7 @@ __all__ = [
     "PayoutInterval",
     "WeeklyAnchor",
     "demo_mode",
+    "demo_onboarding_finish",
     "demo_webhook_secret",
     "failure_text",
     "gateway_message",
@@ -127,3 +128,15 @@ def get_gateway() -> Gateway:
 
         return DemoGateway()
     return StripeGateway()
+
+
+def demo_onboarding_finish(account_id: str, *, business_name: str) -> None:
+    """Submit the demo's hosted onboarding for an account, as its "Submit and finish" button
+    does (demo gateway only): what seeding the demo dealership connects it with. No
+    account.updated is sent: no server listens yet, and the caller reads the account back."""
+    assert demo_mode(), "the demo gateway only"
+    from payments.gateway.demo.gateway import DemoGateway
+
+    DemoGateway().complete_onboarding(
+        account_id, business_name=business_name, finish=True, notify=False
+    )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,21 +38,30 @@ from payments.scope import COLLECTED_STATUSES
 from payments.timeline import TIMELINE_LABELS
 from teams.access import OrganizationRequest, organization_view, payment_teams_seen
 from teams.models import Team
-from teams.roles import Capability
+from teams.roles import Capability, Role
 from tickets.models import TimelineEntry
 
 
 def _filter_form(request: OrganizationRequest) -> PaymentFilterForm:
     organization = request.organization
     membership = request.membership
-    advisors = User.objects.filter(memberships__organization=organization)
     seen = payment_teams_seen(membership)
     if seen is None:
         teams = list(Team.objects.filter(organization=organization).order_by("name", "pk"))
+        on_teams = Q(memberships__teams__organization=organization)
     else:  # the member's own teams, and their people
         teams = membership.payment_teams
-        advisors = advisors.filter(memberships__teams__in=seen).distinct()
-    advisors = advisors.order_by("full_name", "email").only("pk", "full_name", "email")
+        on_teams = Q(memberships__teams__in=seen)
+    # The advisors of those teams: one filter, so role and team belong to the same membership
+    # (a manager of the team who is an advisor elsewhere is no advisor of it).
+    advisors = (
+        User.objects.filter(
+            on_teams, memberships__organization=organization, memberships__role=Role.ADVISOR
+        )
+        .distinct()
+        .order_by("full_name", "email")
+        .only("pk", "full_name", "email")
+    )
     return PaymentFilterForm(request.GET, teams=teams, advisors=list(advisors))
 
 

@@ -12,19 +12,21 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import recent_password_required
+from accounts.decorators import reauthentication_purpose, recent_password_required
 from accounts.formats import format_money
 from payments.gateway import GatewayError, gateway_message
 from payments.models import PaymentRequest
 from payments.refunds import services as refunds_services
 from payments.scope import payment_for
-from teams.access import OrganizationRequest, organization_view
+from teams.access import OrganizationRequest, memberships_of, organization_view, signed_in_user
 from teams.roles import Capability
 
 CARD_BRANDS = {
@@ -52,6 +54,28 @@ def payment_page(payment: PaymentRequest) -> str:
         return reverse("ticket_detail", kwargs={"org": org, "pk": payment.ticket_id})
 
 
+def _refund_purpose(request: HttpRequest, org: str, pk: int) -> str:
+    """The password page's sentence before a refund, for a payment the person may refund
+    (404 or 403 otherwise, as the refund view: the page then says nothing of it)."""
+    user = signed_in_user(request)
+    membership = next((m for m in memberships_of(user) if m.organization.slug == org), None)
+    if membership is None:
+        raise Http404("No such organization.")
+    payment = payment_for(membership=membership, pk=pk, capability=Capability.REFUND_PAYMENT)
+    sentence = conditional_escape(_("Enter your password to refund %(number)s (%(amount)s)."))
+    return mark_safe(  # noqa: S308 - the sentence and the amount are escaped
+        sentence
+        % {
+            "number": format_html('<span class="text-nowrap">{}</span>', payment.display_number),
+            "amount": format_html(
+                '<span class="text-nowrap">{}</span>',
+                format_money(payment.amount_cents, payment.currency),
+            ),
+        }
+    )
+
+
+@reauthentication_purpose(_refund_purpose)
 @require_http_methods(["GET", "POST"])
 @organization_view()
 def payment_refund(request: OrganizationRequest, pk: int) -> HttpResponse:

@@ -27,6 +27,7 @@ from payments.reports import selectors as reports_selectors
 from payments.reports import services as reports_services
 from payments.reports import stripe_runs as reports_stripe_runs
 from teams.access import OrganizationRequest, organization_view, sees_every_teams_payments
+from teams.models import Organization
 from teams.roles import Capability
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,6 +49,20 @@ def _report(request: OrganizationRequest, day: str) -> DailyReport:
     return report
 
 
+def _one_currency(
+    organization: Organization,
+    reports: list[tuple[DailyReport, list[reports_selectors.DayTotals]]],
+) -> str:
+    """The one currency every total of the table is in (the organization's when none has
+    any), "" when the days hold several. In one, the headings name it and the cells carry the
+    numbers alone, as the Payments tab does: "1 234,56 $ US" in each of seven columns does not
+    fit a laptop in French. In several, a column names each line's currency."""
+    currencies = {t.currency for _report, totals in reports for t in totals}
+    if not currencies:
+        return organization.currency or ""
+    return next(iter(currencies)) if len(currencies) == 1 else ""
+
+
 def _report_list(request: OrganizationRequest, form: StripeReportForm, status: int = 200):
     latest = reports_selectors.reports_latest(request.organization)
     reports_services.daily_reports_told(latest)
@@ -55,7 +70,11 @@ def _report_list(request: OrganizationRequest, form: StripeReportForm, status: i
     return render(
         request,
         "payments/reports.html",
-        {"reports": reports, **_stripe_reports_context(request, form)},
+        {
+            "reports": reports,
+            "currency": _one_currency(request.organization, reports),
+            **_stripe_reports_context(request, form),
+        },
         status=status,
     )
 

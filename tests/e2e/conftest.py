@@ -48,8 +48,11 @@ def base_url(live_server) -> str:
 
 
 @pytest.fixture
-def demo(transactional_db, live_server) -> str:
-    """The demo dealership of ``make demo``; returns its slug."""
+def demo(transactional_db, live_server, settings) -> str:
+    """The demo dealership of ``make demo``, connected to the demo Stripe as seed_demo leaves
+    it; returns its slug. Links the app builds and the demo gateway's webhook deliveries go to
+    the test server."""
+    settings.SITE_URL = live_server.url
     call_command("seed_demo", no_history=True, stdout=io.StringIO())
     return DEMO_ORG
 

@@ -131,6 +131,31 @@ def test_admin_invites_manager_who_joins_and_sees_payments(
     expect(page.locator("#members")).to_contain_text("Noor Newhire-Khan")
 
 
+def test_resend_after_a_refused_invitation_leaves_the_invite_form_clean(page: Page, demo, login):
+    login(page, "admin@demo.test")
+    page.locator("#nav-manage").click()
+    form = page.locator("#invite-form")
+    form.get_by_label("Name").fill("Noor Newhire")
+    form.get_by_label("E-mail").fill(INVITEE_EMAIL)
+    form.get_by_label("Mobile phone").fill("(312) 555-0177")
+    form.get_by_role("button", name="Send invitation").click()
+    expect(page.locator("#invitations tbody tr")).to_have_count(1)
+
+    # The same person again, the number mistyped: refused, the form turns red.
+    form.get_by_label("Name").fill("Noor Newhire")
+    form.get_by_label("E-mail").fill(INVITEE_EMAIL)
+    form.get_by_label("Mobile phone").fill("(312) 555-01")
+    form.get_by_role("button", name="Send invitation").click()
+    expect(form.get_by_label("Mobile phone")).to_have_class(re.compile(r"\bis-invalid\b"))
+
+    page.locator("#invitations").get_by_role("button", name="Resend").click()
+    expect(page.locator("#messages")).to_contain_text(f"A new link was sent to {INVITEE_EMAIL}.")
+    expect(form.locator(".is-invalid")).to_have_count(0)
+    expect(form.locator(".invalid-feedback")).to_have_count(0)
+    expect(form.get_by_label("E-mail")).to_have_value("")
+    shot(page, "08-manage-resent-after-error")
+
+
 def test_manager_cannot_see_manage_tab(page: Page, demo, login):
     login(page, "manager@demo.test")
     expect(page.locator("#nav-payments")).to_be_visible()

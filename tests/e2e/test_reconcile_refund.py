@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from payments.connect import services as connect_services
 from payments.gateway.demo.gateway import DemoGateway
-from payments.models import PaymentRequest, Refund
+from payments.models import ConnectedAccount, PaymentRequest, Refund
 from payments.requests import checkout as requests_checkout
 from payments.requests import services as requests_services
 from teams.models import Membership, Organization
@@ -24,16 +23,13 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def paid_today(demo, settings, live_server):
-    """Demo Motors connected, and one request paid today through the demo checkout."""
-    settings.SITE_URL = live_server.url
+def paid_today(demo, live_server):
+    """Demo Motors, connected as seed_demo leaves it, and one request paid today through the
+    demo checkout."""
     organization = Organization.objects.get(slug=demo)
-    admin = Membership.objects.get(organization=organization, user__email="admin@demo.test")
     advisor = Membership.objects.get(organization=organization, user__email="advisor@demo.test")
-    account = connect_services.connected_account_start(organization=organization, actor=admin.user)
+    assert organization.connected_account.status == ConnectedAccount.Status.CONNECTED
     gateway = DemoGateway()
-    gateway.complete_onboarding(account.stripe_account_id, business_name="Demo Motors", finish=True)
-    connect_services.connected_account_refresh(account=account)
     ticket = Ticket.objects.get(organization=organization, customer__name="Casey Driver")
     request = requests_services.payment_request_create(
         ticket=ticket,

@@ -2,11 +2,15 @@
 
 The demo gateway's pages stand in for Stripe's hosted onboarding and Express dashboard, and it
 delivers Stripe-shaped, signed events to our own webhook endpoint on the live server, so this
-walks the production pipeline: Admin tab → Connect → onboarding → Connected → payout schedule,
-statement descriptor and recipients → a payout.paid event → the payout e-mail.
+walks the production pipeline. Demo Motors starts connected (seed_demo), so F1 is walked by a
+dealership the demo admin creates, as a new customer starts: header → New dealership → Admin
+tab → Connect → onboarding → Connected. F8 is Demo Motors': payout schedule, statement
+descriptor and recipients → a payout.paid event → the payout e-mail.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.core import mail
@@ -17,17 +21,16 @@ from payments.models import ConnectedAccount, Payout, WebhookEvent
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def on_live_server(settings, live_server):
-    """Links the app builds (onboarding return, webhook delivery) point at the test server."""
-    settings.SITE_URL = live_server.url
-
-
-def test_admin_connects_stripe_sets_payouts_and_gets_the_payout_email(
-    page: Page, demo, login, on_live_server
-):
+def test_admin_creates_a_dealership_and_connects_stripe(page: Page, demo, login):
     login(page, "admin@demo.test")
-    page.locator("#nav-admin").click()
+    page.locator("#org-switcher").click()
+    page.get_by_role("link", name="New dealership").click()
+    page.get_by_label("Dealership name").fill("Lakeview Auto")
+    page.get_by_label("Country").select_option("US")
+    page.get_by_label("Time zone").select_option("America/Chicago")
+    page.get_by_role("button", name="Create dealership").click()
+
+    expect(page).to_have_url(re.compile(r"/o/lakeview-auto/admin/$"))
     connections = page.locator("#connections")
     expect(connections).to_contain_text("Not connected")
     expect(connections).to_contain_text("Employer Identification Number")  # F0, for the US
@@ -35,20 +38,31 @@ def test_admin_connects_stripe_sets_payouts_and_gets_the_payout_email(
     # F1: Connect → the (demo) hosted onboarding → back to the app.
     page.locator("#stripe-connect").click()
     expect(page.get_by_text("Demo payments: no real money")).to_be_visible()
-    expect(page.get_by_role("heading", name="Set up payments for Demo Motors")).to_be_visible()
+    expect(page.get_by_role("heading", name="Set up payments for Lakeview Auto")).to_be_visible()
     page.locator("#onboarding-submit").click()
 
-    expect(page).to_have_url(f"{page.url.split('/o/')[0]}/o/{demo}/admin/#connections")
+    expect(page).to_have_url(re.compile(r"/o/lakeview-auto/admin/#connections$"))
     expect(page.locator("#connection-status")).to_contain_text("Connected")
     expect(page.locator("#connected-next-steps")).to_contain_text(
         "choose when payouts reach your bank"
     )
-    account = ConnectedAccount.objects.get(organization__slug=demo)
+    account = ConnectedAccount.objects.get(organization__slug="lakeview-auto")
     assert account.status == ConnectedAccount.Status.CONNECTED
     # Stripe's account.updated came back through the signed webhook and was processed.
     assert WebhookEvent.objects.filter(
-        type="account.updated", status=WebhookEvent.Status.PROCESSED
+        type="account.updated",
+        account=account.stripe_account_id,
+        status=WebhookEvent.Status.PROCESSED,
     ).exists()
+
+
+def test_admin_sets_payouts_of_the_connected_demo_and_gets_the_payout_email(
+    page: Page, demo, login
+):
+    login(page, "admin@demo.test")
+    page.locator("#nav-admin").click()
+    expect(page.locator("#connection-status")).to_contain_text("Connected")
+    account = ConnectedAccount.objects.get(organization__slug=demo)
 
     # F8: payout schedule, statement descriptor, who gets payout e-mails.
     page.locator("#payout-settings-link").click()

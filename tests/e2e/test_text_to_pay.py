@@ -15,10 +15,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts import sms
-from payments.connect import services as connect_services
-from payments.gateway.demo.gateway import DemoGateway
-from payments.models import PaymentRequest
-from teams.models import Membership, Organization
+from payments.models import ConnectedAccount, PaymentRequest
+from teams.models import Organization
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.e2e
@@ -27,16 +25,11 @@ LINK = re.compile(r"https?://\S+/p/[A-Za-z0-9_-]+/?")
 
 
 @pytest.fixture
-def connected_demo(demo, settings, live_server):
-    """Demo Motors, connected to the demo Stripe, with links pointing at the test server."""
-    settings.SITE_URL = live_server.url
+def connected_demo(demo):
+    """Demo Motors, connected to the demo Stripe as seed_demo leaves it, with links pointing
+    at the test server."""
     organization = Organization.objects.get(slug=demo)
-    admin = Membership.objects.get(organization=organization, user__email="admin@demo.test")
-    account = connect_services.connected_account_start(organization=organization, actor=admin.user)
-    DemoGateway().complete_onboarding(
-        account.stripe_account_id, business_name="Demo Motors", finish=True
-    )
-    connect_services.connected_account_refresh(account=account)
+    assert organization.connected_account.status == ConnectedAccount.Status.CONNECTED
     return organization
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
+from accounts.formats import format_number
 from payments import dates, movements
 from payments.models import (
     ConnectedAccount,
@@ -548,13 +550,60 @@ def test_reports_role_and_tenancy_table(
 def test_the_reports_page_lists_days_with_local_times(manager_client, stored_report):
     response = manager_client.get(_url("report_list"))
     html = response.content.decode()
-    assert "$1,234.56" in html
+    assert ">1,234.56<" in html
     assert "Nov 27, 2026, 6:00\u202fAM CST" in html
     assert _url("report_csv") in html
 
     detail = manager_client.get(_url("report_detail")).content.decode()
     assert "Time (America/Chicago)" in detail and "Time (UTC)" in detail
     assert "Nov 26, 11:30\u202fPM CST" in detail and "Nov 27, 5:30\u202fAM UTC" in detail
+
+
+def _daily_reports(html: str) -> str:
+    return html.split('id="daily-reports"', 1)[1].split("</table>", 1)[0]
+
+
+def _cells(html: str, css_class: str) -> list[str]:
+    """The texts of the Reports table's cells having ``css_class``, one per cell."""
+    cells = re.findall(rf'<td class="[^"]*\b{css_class}\b[^"]*">(.*?)</td>', _daily_reports(html))
+    # Spaces of the markup only: a number's own (no-break) group separator stays.
+    return [re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", cell)).strip() for cell in cells]
+
+
+def test_the_reports_table_names_the_currency_once_and_keeps_amounts_on_one_line(
+    manager_client, manager_membership, stored_report
+):
+    """Issue 14: "1 234,56 $ US" in each of seven columns squeezed the table at 1280 px,
+    wrapping days and amounts. The headings name the currency, the cells hold the number, on
+    one line (text-nowrap), in tabular figures (app-amount), and the day never wraps."""
+    manager_membership.user.language = "fr-ca"
+    manager_membership.user.save(update_fields=["language"])
+    html = manager_client.get(_url("report_list")).content.decode()
+
+    table = _daily_reports(html)
+    head = table.split("</thead>", 1)[0]
+    assert head.count('<div class="fw-normal small">USD</div>') == 6
+    assert re.search(r'<table class="[^"]*\btext-nowrap\b', table)
+    amounts = _cells(html, "app-amount")
+    with translation.override("fr-ca"):
+        collected = format_number(123_456)  # "1 234,56", the reader's digits
+    assert amounts[:2] == ["1", collected], amounts  # the count, then the collected
+    assert len(amounts) == 7 and not any("$" in cell for cell in amounts), amounts
+    day = re.search(r'<tr id="report-2026-11-26">\s*<td class="([^"]*)"', table)
+    assert day and "text-nowrap" in day.group(1).split()
+
+
+def test_a_reports_table_of_several_currencies_names_each_line_s(manager_client, stored_report):
+    """Days holding two currencies cannot share one heading (and "$" is both in English): a
+    column names each line's currency, the amounts stay numbers."""
+    totals = stored_report.totals
+    stored_report.totals = {**totals, "cad": {**totals["usd"], "collected": 500}}
+    stored_report.save(update_fields=["totals"])
+    html = manager_client.get(_url("report_list")).content.decode()
+    head = _daily_reports(html).split("</thead>", 1)[0]
+    assert "USD" not in head and ">Currency</th>" in head
+    assert _cells(html, "text-nowrap")[1] == "CAD USD"
+    assert _cells(html, "app-amount")[1] == "5.00 1,234.56"
 
 
 def test_unknown_days_are_404(manager_client, stored_report):

@@ -136,6 +136,65 @@ def test_status_team_advisor_and_posted_filters(
     assert set(numbers(admin_client.get(URL, {"posted": "no"}))) == {paid.pk, refunded.pk, other.pk}
 
 
+def _advisor_choices(response):
+    return {
+        label for value, label, _selected in response.context["form"].options()["advisor"] if value
+    }
+
+
+@pytest.fixture
+def people_of_two_teams(organization, service_team, parts_team, admin_membership):
+    """Besides the fixtures' manager and advisor of Service: an advisor of Parts, an advisor
+    on no team, a manager of Parts and an advisor of another dealership who manages Service."""
+    names = {}
+    for name, role, teams in [
+        ("Pat Parts", Role.ADVISOR, [parts_team]),
+        ("Nell Noteam", Role.ADVISOR, []),
+        ("Max Partsmanager", Role.MANAGER, [parts_team]),
+        ("Eli Elsewhere", Role.MANAGER, [service_team]),
+    ]:
+        membership = MembershipFactory(organization=organization, role=role, user__full_name=name)
+        for team in teams:
+            team.members.add(membership)
+        names[name] = membership
+    MembershipFactory(user=names["Eli Elsewhere"].user, role=Role.ADVISOR)  # another org
+    return names
+
+
+def test_the_advisor_filter_lists_only_advisors_of_the_teams_the_admin_sees(
+    admin_client, manager_membership, advisor_membership, people_of_two_teams
+):
+    response = admin_client.get(URL)
+
+    assert _advisor_choices(response) == {advisor_membership.user.full_name, "Pat Parts"}
+
+
+def test_the_advisor_filter_lists_only_advisors_of_the_managers_teams(
+    client, manager_membership, advisor_membership, people_of_two_teams
+):
+    client.force_login(manager_membership.user)
+
+    response = client.get(URL)
+
+    assert _advisor_choices(response) == {advisor_membership.user.full_name}
+
+
+def test_the_advisor_filter_costs_one_query_however_many_advisors(
+    client, organization, service_team, manager_membership, django_assert_max_num_queries
+):
+    client.force_login(manager_membership.user)
+    client.get(URL)  # warm the session
+    with django_assert_max_num_queries(9):
+        client.get(URL)
+    for _ in range(30):
+        service_team.members.add(MembershipFactory(organization=organization, role=Role.ADVISOR))
+
+    with django_assert_max_num_queries(9):
+        response = client.get(URL)
+
+    assert len(_advisor_choices(response)) == 30
+
+
 def test_a_team_outside_the_managers_scope_filters_to_nothing(
     client, manager_membership, ticket, other_team_ticket
 ):

@@ -417,6 +417,20 @@ def test_descriptor_post_saves_and_updates_the_preview(admin, account):
     assert "$125.00" in page
 
 
+def test_descriptor_saved_message_and_field_agree_on_the_text_and_its_capitals(admin, account):
+    page = admin.post(URL, descriptor_data("Lakeside Service"), follow=True).content.decode()
+
+    field = re.search(r'<input[^>]*name="descriptor"[^>]*>', page)
+    assert field is not None and 'value="Lakeside Service"' in field[0]
+    assert re.search(r'id="descriptor-preview">LAKESIDE SERVICE<', page)
+    message = re.search(r"Statement descriptor saved[^<]*", page)
+    assert message is not None
+    assert message[0] == (
+        "Statement descriptor saved as “Lakeside Service”. "
+        "Card statements show it in capitals: “LAKESIDE SERVICE”."
+    )
+
+
 def test_stripe_refusal_is_shown_on_the_form_and_changes_nothing(admin, account, monkeypatch):
     def refuse(self, account_id, *, params, idempotency_key):
         raise GatewayError("The statement descriptor is invalid.")

@@ -261,9 +261,9 @@ def test_the_demo_checkout_declines_4000_0000_0000_0002(
     assert len(held) == 1  # payment_intent.payment_failed
 
 
-def test_an_expired_demo_checkout_says_so(
-    client, payment_request, django_capture_on_commit_callbacks, monkeypatch
-):
+@pytest.fixture
+def expired_checkout(client, payment_request, django_capture_on_commit_callbacks, monkeypatch):
+    """The demo Checkout of ``payment_request``, opened a day after it was created."""
     import time as time_module
 
     with django_capture_on_commit_callbacks(execute=False):
@@ -271,9 +271,20 @@ def test_an_expired_demo_checkout_says_so(
     real = time_module.time
     monkeypatch.setattr("payments.gateway.demo.base.time.time", lambda: real() + 24 * 3600)
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.get(path_of(checkout))
-    assert response.status_code == 410
-    assert b"This checkout session has expired" in response.content
+        return client.get(path_of(checkout))
+
+
+def test_an_expired_demo_checkout_says_so(expired_checkout):
+    assert expired_checkout.status_code == 410
+    assert b"This checkout session has expired" in expired_checkout.content
+
+
+def test_an_expired_demo_checkout_names_the_dealership_without_an_english_possessive(
+    expired_checkout,
+):
+    content = expired_checkout.content.decode()
+    assert "Go back to the payment page for Lakeside Motors to pay" in content
+    assert "Lakeside Motors&#x27;s" not in content and "Lakeside Motors's" not in content
 
 
 # The demo, end to end, on the live server ------------------------------------------------

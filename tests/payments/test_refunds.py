@@ -3,15 +3,18 @@ progress by webhook in any order, reauthentication, roles and tenancy, and the d
 
 from __future__ import annotations
 
+import re
 import threading
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 import responses
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.template.loader import render_to_string
+from django.utils import translation
 
+from accounts.formats import format_money
 from payments.gateway import GatewayError, webhook_secret
 from payments.gateway.demo import tasks as gateway_demo_tasks
 from payments.gateway.demo.gateway import DEMO_CARD_SUCCESS, DemoGateway
@@ -387,6 +390,42 @@ def test_an_old_password_check_asks_again_before_refunding(
     assert len(stripe_http.calls) == 1
 
 
+def _purpose(html: str) -> str:
+    """The password page's sentence saying what the password is for, as read."""
+    found = re.search(r'id="reauthentication-purpose">(.*?)</p>', html, re.S)
+    assert found, html
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip()
+
+
+def test_the_password_page_says_it_is_for_refunding_this_payment(
+    client, paid, manager_membership, other_manager
+):
+    """Issue 14: the page before a refund said only "Confirm Access". It names the refund:
+    the payment's number and amount; a wrong password shows it again."""
+    sign_in(client, manager_membership)
+    age_password_check(client, 10 * 60)
+    confirm = client.post(refund_url(paid))["Location"]
+    amount = format_money(paid.amount_cents, paid.currency)
+    sentence = f"Enter your password to refund {paid.display_number} ({amount})."
+    page = client.get(confirm).content.decode()
+    assert "Confirm Access" in page and "Please reauthenticate" not in page
+    assert _purpose(page) == sentence
+    assert f'<span class="text-nowrap">{paid.display_number}</span>' in page  # R-/000001
+
+    wrong = client.post(confirm, {"password": "not-it", "next": refund_url(paid)})
+    assert wrong.status_code == 200 and _purpose(wrong.content.decode()) == sentence
+    assert not Refund.objects.exists()
+
+    # Someone who may not refund it learns nothing of it from a crafted link.
+    client.logout()
+    sign_in(client, other_manager)
+    query = urlencode({"next": refund_url(paid)})
+    html = client.get(f"/accounts/reauthenticate/?{query}").content.decode()
+    assert paid.display_number not in html and "this action needs a recent sign-in" in _purpose(
+        html
+    )
+
+
 @pytest.fixture
 def other_manager(organization):
     team = TeamFactory(organization=organization, name="Sales", payments_enabled=True)
@@ -477,6 +516,49 @@ def test_the_slot_offers_refund_then_shows_progress(paid, requested):
     )
     html = slot(paid)
     assert "Refund pending" in html and 'id="refund-button"' not in html
+
+
+def _card(html: str) -> str:
+    """The refund card's markup, from its opening tag to the slot's end."""
+    assert html.count('class="card mb-3" id="refund-card"') == 1, html
+    return html[html.index('id="refund-card"') :]
+
+
+def test_the_slot_is_a_refund_card_holding_the_button_then_the_state(paid):
+    """Issue 14: the button, then the "Refunded" line, floated between the DBS card and the
+    timeline. Both sit in a card headed Refund; with nothing to tell or offer, no card."""
+    Refund.objects.all().delete()
+    card = _card(slot(paid))
+    assert '<div class="card-header fw-semibold">Refund</div>' in card
+    assert 'id="refund-button"' in card and "The customer gets the full $" in card
+
+    assert slot(paid, caps=frozenset()).strip() == ""  # may not refund, nothing refunded
+    paid.status = PaymentRequest.Status.OPEN
+    assert slot(paid).strip() == ""  # not paid: nothing to refund, nothing to tell
+
+    Refund.objects.create(
+        organization=paid.organization,
+        payment=paid,
+        amount_cents=paid.amount_cents,
+        currency="usd",
+        status=Refund.Status.SUCCEEDED,
+    )
+    paid.status = PaymentRequest.Status.REFUNDED
+    card = _card(slot(paid, caps=frozenset()))
+    assert 'id="refund-badge">Refunded<' in card and 'id="refund-button"' not in card
+
+
+def test_the_refund_card_s_heading_is_a_noun_and_its_button_a_verb(paid):
+    """ "Refund" heads the card and names the button: two words in French (Remboursement,
+    Rembourser), so the button has its context."""
+    Refund.objects.all().delete()
+    with translation.override("fr-ca"):
+        card = _card(slot(paid))
+        heading = translation.gettext("Refund")
+        button = translation.pgettext("button", "Refund")
+    assert button not in ("Refund", heading)
+    assert f'<div class="card-header fw-semibold">{heading}</div>' in card
+    assert f">{button}</a>" in card
 
 
 # The demo gateway, end to end -------------------------------------------------------------

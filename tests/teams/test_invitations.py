@@ -238,3 +238,69 @@ def test_admin_invites_through_the_manage_tab(
     assert invitation.email == "riley@example.com"
     assert str(invitation.mobile_phone) == "+13125550175"
     assert len(sms.outbox) == 1 and len(mail.outbox) == 1
+
+
+MANAGE_HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _invite_form(content: str) -> str:
+    form = re.search(r'<form id="invite-form".*?</form>', content, re.DOTALL)
+    assert form, "the response carries no invite form"
+    return form[0]
+
+
+def test_resend_after_a_refused_invitation_brings_the_invite_form_back_clean(
+    admin_client, organization, service_team, django_capture_on_commit_callbacks
+):
+    pending = InvitationFactory(organization=organization, email="riley@example.com")
+    typed = {
+        "full_name": "Riley Parts",
+        "email": "riley@example.com",
+        "mobile_phone": "(312) 555-01",
+        "role": Role.ADVISOR,
+    }
+    refused = admin_client.post(f"/o/{organization.slug}/manage/invitations/", typed, **MANAGE_HTMX)
+    assert refused.status_code == 422
+    assert "is-invalid" in _invite_form(refused.content.decode())
+
+    # "Resend it below": htmx posts the invite form's fields along with the button.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/o/{organization.slug}/manage/invitations/{pending.pk}/resend/",
+            typed,
+            **MANAGE_HTMX,
+        )
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "A new link was sent to riley@example.com." in content
+    form = _invite_form(content)
+    assert 'hx-swap-oob="true"' in form
+    assert "is-invalid" not in form and "invalid-feedback" not in form
+    assert "riley@example.com" not in form  # sent: the form is ready for the next person
+
+
+def test_resending_another_invitation_clears_the_errors_but_keeps_what_was_typed(
+    admin_client, organization, service_team, django_capture_on_commit_callbacks
+):
+    other = InvitationFactory(organization=organization, email="sam@example.com")
+    typed = {
+        "full_name": "Riley Parts",
+        "email": "riley@example.com",
+        "mobile_phone": "(312) 555-0188",
+        "role": Role.MANAGER,
+        "teams": [str(service_team.pk)],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/o/{organization.slug}/manage/invitations/{other.pk}/resend/",
+            typed,
+            **MANAGE_HTMX,
+        )
+
+    form = _invite_form(response.content.decode())
+    assert "is-invalid" not in form
+    assert 'value="Riley Parts"' in form and 'value="riley@example.com"' in form
+    assert 'value="(312) 555-0188"' in form
+    assert re.search(r'<option value="manager"[^>]*selected', form)
+    assert re.search(rf'value="{service_team.pk}"[^>]*checked', form)

@@ -342,6 +342,21 @@ class CheckoutForm(forms.Form):
     )
     name = forms.CharField(label=gettext_lazy("Name on card"), max_length=120, required=False)
 
+    def clean_expiry(self) -> tuple[int, int]:
+        """The card's expiry as (year, month): MM / YY, MM/YYYY or MMYY. A card is good through
+        the end of its month; an earlier one is refused, as Stripe's Checkout refuses it."""
+        typed = "".join(self.cleaned_data["expiry"].split())
+        month, _slash, year = typed.partition("/") if "/" in typed else (typed[:2], "", typed[2:])
+        if not (month.isdigit() and year.isdigit() and len(year) in (2, 4)):
+            raise ValidationError(_("Your card's expiration date is incomplete."))
+        if not 1 <= int(month) <= 12:
+            raise ValidationError(_("Your card's expiration date is incomplete."))
+        expires = (int(year) + (2000 if len(year) == 2 else 0), int(month))
+        today = datetime.now(tz=UTC)
+        if expires < (today.year, today.month):
+            raise ValidationError(_("Your card's expiration date is in the past."))
+        return expires
+
 
 # Stripe's locale of each of our languages, read back: the language its Checkout speaks.
 LANGUAGE_OF_LOCALE = {locale: code for code, locale in STRIPE_LOCALES.items()}

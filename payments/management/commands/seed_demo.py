@@ -6,7 +6,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
+from payments.connect import services as connect_services
+from payments.gateway import demo_mode, demo_onboarding_finish
 from payments.management import demo_history as management_demo_history
+from payments.models import ConnectedAccount
 from teams.models import Membership, Organization, Team
 from teams.roles import Role
 from tickets import services as ticket_services
@@ -65,13 +68,33 @@ class Command(BaseCommand):
         for name, number in DEMO_NUMBERS.items():
             TeamNumber.objects.update_or_create(team=teams[name], defaults={"number": number})
         self._seed_ticket(organization, teams["Service"])
+        connected = self._connect(organization)
         if not options["no_history"]:
             management_demo_history.seed(organization=organization, team=teams["Service"], days=21)
             management_demo_history.build_reports(organization=organization, days=21)
         self.stdout.write(self.style.SUCCESS(f"Demo dealership: {organization.name}"))
+        if connected:
+            self.stdout.write("Stripe: connected to the demo gateway (no real money).")
+        else:
+            self.stdout.write("Stripe: not connected (real Stripe keys: the Admin tab connects).")
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for email, _, _, role, _ in DEMO_PEOPLE:
             self.stdout.write(f"  {role:<8} {email}")
+
+    def _connect(self, organization) -> bool:
+        """Connect the dealership as a finished Express onboarding leaves it (charges and payouts
+        enabled, details submitted), through the demo gateway's own onboarding: the account is
+        created as the Connect button creates it, the demo's hosted onboarding is submitted,
+        and the account is read back as the return page reads it. With real Stripe keys it
+        stays unconnected: only its admin can onboard a real account."""
+        if not demo_mode():
+            return False
+        admin = User.objects.get(email__iexact="admin@demo.test")
+        account = connect_services.connected_account_start(organization=organization, actor=admin)
+        if account.status != ConnectedAccount.Status.CONNECTED and account.stripe_account_id:
+            demo_onboarding_finish(account.stripe_account_id, business_name=organization.name)
+            account = connect_services.connected_account_refresh(account=account)
+        return account.status == ConnectedAccount.Status.CONNECTED
 
     def _seed_ticket(self, organization, team):
         name, phone = DEMO_CUSTOMER
