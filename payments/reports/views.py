@@ -64,9 +64,10 @@ def _one_currency(
 
 
 def _report_list(request: OrganizationRequest, form: StripeReportForm, status: int = 200):
-    latest = reports_selectors.reports_latest(request.organization)
-    reports_services.daily_reports_told(latest)
-    reports = [(report, reports_selectors.report_totals(report)) for report in latest]
+    reports = [
+        (report, reports_selectors.report_totals(report))
+        for report in reports_selectors.reports_latest(request.organization)
+    ]
     return render(
         request,
         "payments/reports.html",

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -604,6 +606,26 @@ def test_a_reports_table_of_several_currencies_names_each_line_s(manager_client,
     assert "USD" not in head and ">Currency</th>" in head
     assert _cells(html, "text-nowrap")[1] == "CAD USD"
     assert _cells(html, "app-amount")[1] == "5.00 1,234.56"
+
+
+def test_the_reports_page_costs_the_same_queries_however_many_days_were_revised(
+    manager_client, organization, pay, django_assert_max_num_queries
+):
+    def revised_day(day: date) -> None:
+        pay(local(CHICAGO, day.year, day.month, day.day, 10, 0), 10_000)
+        build(organization, day, now=datetime(2026, 11, 27, 12, tzinfo=UTC))
+        pay(local(CHICAGO, day.year, day.month, day.day, 11, 0), 2_500)  # learned later
+        assert build(organization, day, now=datetime(2026, 11, 27, 13, tzinfo=UTC)).revision == 2
+
+    revised_day(date(2026, 11, 20))
+    with CaptureQueriesContext(connection) as one:
+        assert manager_client.get(_url("report_list")).status_code == 200
+    for day in range(21, 26):
+        revised_day(date(2026, 11, day))
+
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        html = manager_client.get(_url("report_list")).content.decode()
+    assert html.count("Revision 2") == 6
 
 
 def test_unknown_days_are_404(manager_client, stored_report):
