@@ -5,7 +5,7 @@ VENV := .venv
 UV := .tools/bin/uv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install browser gettext messages lint format typecheck check-migrations e2e unit clean
+.PHONY: demo test install browser gettext messages lint format typecheck check-migrations e2e unit clean screenshots
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -55,6 +55,11 @@ messages: gettext
 
 demo: install messages
 	$(PY) -m expertconnect.demo
+
+# A screenshot of every page for each role at 1280x800 and 390x844, from the demo data, into the
+# git-ignored screenshots/, and the README's four into docs/screenshots/ (tests/e2e/gallery.py).
+screenshots: install browser messages
+	$(PY) -m tests.e2e.gallery
 
 lint: install
 	$(VENV)/bin/ruff check .

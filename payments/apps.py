@@ -15,6 +15,9 @@ class PaymentsConfig(AppConfig):
         from payments.models import LedgerEntry, PaymentRequest
         from payments.payouts import handlers as _payout_handlers  # noqa: F401
         from payments.refunds import handlers as _refund_handlers  # noqa: F401
+
+        # The payment requests' cards in the tickets' conversations (tickets.selectors).
+        from payments.requests import conversation as _conversation  # noqa: F401
         from payments.requests import handlers as _request_handlers  # noqa: F401
 
         def changed(sender, instance: PaymentRequest | LedgerEntry, **kwargs) -> None:

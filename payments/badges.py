@@ -1,5 +1,6 @@
 """How a payment's status reads on every page: one table of status → badge (label and
-Bootstrap class), and the open request's link state on the advisor's panel."""
+tone, printed by accounts.ui.badge_html), and the open request's link state on the advisor's
+panel."""
 
 from __future__ import annotations
 
@@ -15,44 +16,45 @@ from payments.models import PaymentRequest
 
 class Badge(NamedTuple):
     label: str | Promise
-    css: str
+    tone: str  # accounts.ui.BADGE_TONES: the label says it, the tone only colours it
 
 
 # A payment's, on the Payments tab and its pages: the label agrees with "payment" (French
 # "payé", Spanish "pagado"), hence its context; a payout's "Paid" is ("payout", "Paid").
 STATUS_BADGES: dict[str, Badge] = {
-    PaymentRequest.Status.PAID: Badge(pgettext_lazy("payment", "Paid"), "text-bg-success"),
-    PaymentRequest.Status.REFUNDED: Badge(
-        pgettext_lazy("payment", "Refunded"), "text-bg-secondary"
-    ),
-    PaymentRequest.Status.DISPUTED: Badge(pgettext_lazy("payment", "Disputed"), "text-bg-danger"),
-    PaymentRequest.Status.OPEN: Badge(pgettext_lazy("payment", "Unpaid"), "text-bg-light border"),
-    PaymentRequest.Status.CANCELLED: Badge(
-        pgettext_lazy("payment", "Cancelled"), "text-bg-light border"
-    ),
+    PaymentRequest.Status.PAID: Badge(pgettext_lazy("payment", "Paid"), "success"),
+    PaymentRequest.Status.REFUNDED: Badge(pgettext_lazy("payment", "Refunded"), "secondary"),
+    PaymentRequest.Status.DISPUTED: Badge(pgettext_lazy("payment", "Disputed"), "danger"),
+    PaymentRequest.Status.OPEN: Badge(pgettext_lazy("payment", "Unpaid"), "neutral"),
+    PaymentRequest.Status.CANCELLED: Badge(pgettext_lazy("payment", "Cancelled"), "neutral"),
 }
 
 # The same, settled, on the ticket's list of payment requests: it agrees with "request"
 # (French "payée", Spanish "pagada"), as the request's own status labels do.
 REQUEST_BADGES: dict[str, Badge] = {
-    status: Badge(PaymentRequest.Status(status).label, badge.css)
+    status: Badge(PaymentRequest.Status(status).label, badge.tone)
     for status, badge in STATUS_BADGES.items()
     if status != PaymentRequest.Status.OPEN
 }
 
 # An unpaid request, as far as its link has gone.
 LINK_BADGES = {
-    "failed": Badge(_lazy("Failed"), "text-bg-danger"),
-    "opened": Badge(_lazy("Opened"), "text-bg-info"),
-    "link_only": Badge(_lazy("Link only"), "text-bg-warning"),
-    "delivered": Badge(_lazy("Delivered"), "text-bg-primary"),
-    "undelivered": Badge(_lazy("Not delivered"), "text-bg-warning"),
-    "sent": Badge(_lazy("Sent"), "text-bg-light border"),
+    "failed": Badge(_lazy("Failed"), "danger"),
+    "opened": Badge(_lazy("Opened"), "info"),
+    "link_only": Badge(_lazy("Link only"), "warning"),
+    "delivered": Badge(_lazy("Delivered"), "primary"),
+    "undelivered": Badge(_lazy("Not delivered"), "warning"),
+    "sent": Badge(_lazy("Sent"), "neutral"),
 }
 
 
+def request_status_badge(status: str) -> Badge:
+    """A request's status in words that agree with "request" ("Unpaid" while it is open)."""
+    return REQUEST_BADGES.get(status) or status_badge(status)
+
+
 def status_badge(status: str) -> Badge:
-    return STATUS_BADGES.get(status, Badge(status, "text-bg-light border"))
+    return STATUS_BADGES.get(status, Badge(status, "neutral"))
 
 
 def request_badge(payment: PaymentRequest) -> Badge:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import services as account_services
-from accounts.decorators import recent_password_required
+from accounts.decorators import reauthentication_purpose, recent_password_required
 from teams import selectors, services
 from teams.access import (
     SESSION_KEY,
@@ -112,6 +112,16 @@ def _manage_context(
     }
 
 
+def _members_purpose(request: HttpRequest, org: str) -> str:
+    """The password page's sentence before a role change or a removal: the Manage tab's
+    buttons send the person back to the tab, where they make the change again."""
+    return _(
+        "Enter your password to change a member's role or remove a member. Then make the "
+        "change again on the Manage tab: it was not saved yet."
+    )
+
+
+@reauthentication_purpose(_members_purpose)
 @require_safe
 @organization_view(Capability.MANAGE_MEMBERS)
 def manage(request: OrganizationRequest) -> HttpResponse:

@@ -91,12 +91,14 @@ BUTTON_INPUTS = {"submit", "button", "reset"}
 
 
 class _VisibleText(HTMLParser):
-    """The pieces of text a person reads or hears on a page, in order."""
+    """The pieces of text a person reads or hears on a page, in order; but not a ``<span>``
+    that says it is in a language of its own (``lang``): a text as the customer got it."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.fragments: list[str] = []
         self._skipping = 0
+        self._foreign = 0  # the depth of spans inside a span with its own lang
 
     def _add(self, text: str | None) -> None:
         text = " ".join((text or "").split())
@@ -107,6 +109,8 @@ class _VisibleText(HTMLParser):
         if tag in SKIPPED_ELEMENTS:
             self._skipping += 1
         values = dict(attrs)
+        if tag == "span" and (self._foreign or values.get("lang")):
+            self._foreign += 1
         for name in SHOWN_ATTRIBUTES:
             self._add(values.get(name))
         if tag == "input" and (values.get("type") or "").lower() in BUTTON_INPUTS:
@@ -115,9 +119,11 @@ class _VisibleText(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in SKIPPED_ELEMENTS and self._skipping:
             self._skipping -= 1
+        if tag == "span" and self._foreign:
+            self._foreign -= 1
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
+        if not self._skipping and not self._foreign:
             self._add(data)
 
 

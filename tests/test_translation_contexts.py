@@ -75,7 +75,7 @@ def test_a_settled_request_s_badges_all_agree_with_the_request(language):
         for status in ("paid", "refunded", "disputed", "cancelled"):
             badge = request_badge(PaymentRequest(status=status))
             assert str(badge.label) == str(PaymentRequest.Status(status).label)
-            assert badge.css == STATUS_BADGES[status].css
+            assert badge.tone == STATUS_BADGES[status].tone
     with translation.override("es"):
         assert str(request_badge(PaymentRequest(status="cancelled")).label) == "Cancelada"
         assert str(STATUS_BADGES["cancelled"].label) == "Cancelado"

@@ -142,6 +142,17 @@ class TimelineEntry(models.Model):
         return str(EVENT_LABELS.get(self.event, self.event.replace(".", " ").replace("_", " ")))
 
     @property
+    def shows_as(self) -> str:
+        """Where the conversation shows it: "in" and "out" as bubbles (a text the customer
+        sent, or one they got, the payment link's included), "note" as a small centered line
+        (what the customer did, or what happened to the ticket)."""
+        if self.kind == self.Kind.INBOUND:
+            return "in"
+        if self.kind == self.Kind.OUTBOUND or self.event in TEXT_EVENTS:
+            return "out"
+        return "note"
+
+    @property
     def event_tone(self) -> str:
         """A Bootstrap colour for the event's badge."""
         suffix = self.event.rsplit(".", 1)[-1]
@@ -158,6 +169,24 @@ class TimelineEntry(models.Model):
             "duplicate_refund_failed": "danger",
         }.get(suffix, "info")
 
+
+# Events that are a text the customer got: the conversation shows the text as it went, with
+# what it is about (the payment request's card) attached.
+TEXT_EVENTS = frozenset(
+    {"payment_request.sent", "payment_request.resent", "payment_request.reminded"}
+)
+# The dealership's own bookkeeping: on the payment's page and in the audit log, never in the
+# conversation with the customer.
+BOOKKEEPING_EVENTS = frozenset(
+    {
+        "payment_request.posted",
+        "payment_request.unposted",
+        "payment_request.refund_requested",
+        "payment_request.refund_failed",
+        "payment_request.dispute_won",
+        "payment_request.duplicate_refund_failed",
+    }
+)
 
 EVENT_LABELS = {
     "ticket.closed": _("Ticket closed"),

@@ -65,7 +65,7 @@ def _detail_context(
 ) -> dict:
     return {
         "ticket": ticket,
-        "entries": selectors.timeline(ticket=ticket, membership=request.membership),
+        "entries": selectors.conversation(ticket=ticket, membership=request.membership),
         "form": form or MessageForm(),
         "customer_languages": customer_languages(first=request.organization.customer_language),
         "dealership_customer_language": autonym(request.organization.customer_language),

@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import recent_password_required
+from accounts.decorators import reauthentication_purpose, recent_password_required
 from accounts.formats import format_money
 from payments.connect import selectors as connect_selectors
 from payments.connect import services as connect_services
@@ -231,6 +231,13 @@ def _form_error(form: forms.Form, error: GatewayError | ValidationError) -> None
         form.add_error(None, error)
 
 
+def _payout_settings_purpose(request: HttpRequest, org: str) -> str:
+    """The password page's sentence before a change of the payout settings (the change is
+    made as soon as the password is confirmed)."""
+    return _("Enter your password to change the payout settings: where and when Stripe pays out.")
+
+
+@reauthentication_purpose(_payout_settings_purpose)
 @require_http_methods(["GET", "POST"])
 @organization_view(Capability.MANAGE_PAYOUT_SETTINGS)
 @recent_password_required

@@ -14,13 +14,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import SmsMessage
 from payments.ledger.selectors import payments_changed
 from payments.models import LedgerEntry, PaymentRequest, Payout, PayoutLine, Refund
 from payments.money import platform_fee
 from payments.movements import charge_recorded, payout_recorded, refund_recorded
 from payments.reports.services import daily_report_build
+from payments.requests.services import request_sms_body
+from payments.timeline import request_event_data
 from teams.models import Membership, Organization, Team
 from tickets import services as ticket_services
+from tickets.models import Ticket, TimelineEntry
 
 MARK = "pi_demohist_"
 
@@ -158,8 +162,59 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
         payments,
         ["posted_at", "posted_by", "posted_reference", "status", "refunded_cents", "refunded_at"],
     )
+    _conversations(payments)
     payments_changed(organization.pk)
     return len(payments)
+
+
+def _conversations(payments: list[PaymentRequest]) -> None:
+    """What each customer's ticket shows of their payments: the text with the link (delivered),
+    then the link opened, paid, and for a refunded one the refund."""
+    texts = SmsMessage.objects.bulk_create(
+        SmsMessage(
+            to=payment.ticket.customer.mobile_phone,
+            body=request_sms_body(payment),
+            status=SmsMessage.Status.DELIVERED,
+            provider_id=f"SMdemohist{secrets.token_hex(12)}",
+            attempts=1,
+            created_at=payment.created_at,
+            sent_at=payment.created_at,
+        )
+        for payment in payments
+    )
+    entries = []
+    for payment, sms in zip(payments, texts, strict=True):
+        payment.sms = sms
+        data = request_event_data(payment)
+        sent = {**data, "language": payment.reads_in}  # what payment_request_timeline keeps
+        moments = [
+            ("payment_request.sent", payment.created_at, sms, payment.created_by),
+            ("payment_request.opened", payment.opened_at, None, None),
+            ("payment_request.paid", payment.paid_at, None, None),
+        ]
+        if payment.refunded_at:
+            moments.append(("payment_request.refunded", payment.refunded_at, None, None))
+        entries += [
+            TimelineEntry(
+                ticket=payment.ticket,
+                kind=TimelineEntry.Kind.EVENT,
+                event=event,
+                data=sent if text else data,
+                sms=text,
+                author=author,
+                created_at=at,
+            )
+            for event, at, text, author in moments
+        ]
+    TimelineEntry.objects.bulk_create(entries)
+    PaymentRequest.objects.bulk_update(payments, ["sms"])
+    latest: dict[int, datetime] = {}
+    for entry in entries:
+        latest[entry.ticket_id] = max(
+            latest.get(entry.ticket_id, entry.created_at), entry.created_at
+        )
+    for ticket_id, at in latest.items():
+        Ticket.objects.filter(pk=ticket_id, last_activity_at__lt=at).update(last_activity_at=at)
 
 
 def _movements(

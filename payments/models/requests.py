@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.languages import customer_language
 from accounts.models import SmsMessage
 from teams.models import Organization
 
@@ -180,6 +181,12 @@ class PaymentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_number} {self.status}"
+
+    @property
+    def reads_in(self) -> str:
+        """The language its customer reads (theirs, else their dealership's: French in
+        Québec)."""
+        return customer_language(self.ticket.customer.language, self.organization.customer_language)
 
     @property
     def display_number(self) -> str:

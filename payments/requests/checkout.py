@@ -22,7 +22,6 @@ from payments.requests.duplicates import duplicate_charge_detect
 from payments.requests.services import (
     payment_request_apply_charge,
     payment_request_mark_paid,
-    reads_in,
 )
 from payments.timeline import payment_request_timeline
 from teams.audit import AuditAction
@@ -108,7 +107,7 @@ def _checkout_session_create(
                 success_url=success_url,
                 cancel_url=cancel_url,
                 expires_at=int(expires_at.timestamp()),
-                locale=stripe_locale(reads_in(locked)),
+                locale=stripe_locale(locked.reads_in),
             ),
             idempotency_key=f"payment-request-{locked.pk}-checkout-{locked.checkout_attempt}",
         )

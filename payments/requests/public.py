@@ -142,7 +142,7 @@ def _request_for(request: HttpRequest, token: str) -> PaymentRequest:
     picked = request.GET.get("lang", "")
     if picked in CUSTOMER_LANGUAGES and request.session.get(key) != picked:
         request.session[key] = picked
-    language = request.session.get(key) or requests_services.reads_in(found)
+    language = request.session.get(key) or found.reads_in
     translation.activate(language)
     request.LANGUAGE_CODE = translation.get_language()
     return found

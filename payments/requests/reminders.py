@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import sms_queue
 from payments.models import ConnectedAccount, PaymentRequest
-from payments.requests.services import _request_sms_body
+from payments.requests.services import request_sms_body
 from payments.scope import keyset_after
 from payments.timeline import payment_request_timeline
 from teams.audit import AuditAction
@@ -77,7 +77,7 @@ def payment_reminder_send(*, request_id: int, now: datetime | None = None) -> bo
     phone = str(customer.mobile_phone)
     if automated_text_at(phone=phone, organization=payment_request.organization, now=now) > now:
         return False  # the customer's quiet hours: held, not claimed (nothing is saved)
-    body = _request_sms_body(payment_request, reminder=True)
+    body = request_sms_body(payment_request, reminder=True)
     payment_request.sms = sms_queue(to=str(customer.mobile_phone), body=body)
     payment_request.save(update_fields=["reminder_sent_at", "sms"])
     payment_request_timeline(payment_request, "payment_request.reminded")

@@ -15,7 +15,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.formats import format_money
-from accounts.languages import customer_language
 from accounts.models import User
 from accounts.services import sms_queue
 from payments.audit import payment_request_data
@@ -69,22 +68,13 @@ def _unavailable(*, ticket: Ticket, membership: Membership | None) -> tuple[str,
     return "", ""
 
 
-def reads_in(payment_request: PaymentRequest) -> str:
-    """The language of the request's customer (theirs, else their dealership's: French in
-    Québec)."""
-    return customer_language(
-        payment_request.ticket.customer.language,
-        payment_request.organization.customer_language,
-    )
-
-
-def _request_sms_body(payment_request: PaymentRequest, *, reminder: bool = False) -> str:
+def request_sms_body(payment_request: PaymentRequest, *, reminder: bool = False) -> str:
     """The text carrying the link, in the customer's language; the reminder's says so first.
 
     Its no-break spaces (an amount's, "50 000,00 $") go as plain spaces, which GSM-7 has:
     one of them would send the whole text as UCS-2, twice the segments (tickets/sms_length.py;
     tests/tickets/test_sms_length.py measures every language's)."""
-    with translation.override(reads_in(payment_request)):
+    with translation.override(payment_request.reads_in):
         body = _("%(org)s: %(amount)s for %(description)s. Pay securely: %(link)s") % {
             "org": payment_request.organization.name,
             "amount": format_money(payment_request.amount_cents, payment_request.currency),
@@ -159,7 +149,7 @@ def payment_request_create(
         texted = not customer.opted_out
         if texted:
             payment_request.sms = sms_queue(
-                to=str(customer.mobile_phone), body=_request_sms_body(payment_request)
+                to=str(customer.mobile_phone), body=request_sms_body(payment_request)
             )
             payment_request.save(update_fields=["sms"])
         payment_request_timeline(
@@ -205,7 +195,7 @@ def payment_request_resend(*, payment_request: PaymentRequest, actor: User) -> P
         raise ValidationError(
             _("%(name)s replied STOP: copy the link and share it another way.") % {"name": customer}
         )
-    locked.sms = sms_queue(to=str(customer.mobile_phone), body=_request_sms_body(locked))
+    locked.sms = sms_queue(to=str(customer.mobile_phone), body=request_sms_body(locked))
     locked.save(update_fields=["sms"])
     payment_request_timeline(locked, "payment_request.resent", author=actor)
     audit_record(

@@ -17,6 +17,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts.formats import format_money
 from payments.badges import request_badge
@@ -32,6 +33,7 @@ from tickets.models import Ticket
 from tickets.selectors import ticket_get
 
 STOP_POLLING = 286  # htmx: swap this answer and stop polling the element that asked
+CONVERSATION_CHANGED = "conversation-changed"  # templates/tickets/ticket_detail.html listens
 
 
 def _rows(ticket: Ticket, membership: Membership) -> list[dict[str, Any]]:
@@ -43,12 +45,12 @@ def _rows(ticket: Ticket, membership: Membership) -> list[dict[str, Any]]:
         .order_by("-created_at", "-pk")
     )
     for payment in payments:
-        label, css = request_badge(payment)
+        label, tone = request_badge(payment)
         rows.append(
             {
                 "payment": payment,
                 "badge": label,
-                "badge_class": css,
+                "tone": tone,
                 "amount": format_money(payment.amount_cents, payment.currency),
                 "fee": format_money(payment.fee_cents, payment.currency),
                 "net": format_money(payment.dealership_net_cents, payment.currency),
@@ -137,7 +139,8 @@ def ticket_payment_requests(request: OrganizationRequest, pk: int) -> HttpRespon
 def _done(request: OrganizationRequest, ticket: Ticket, notice: str) -> HttpResponse:
     """htmx swaps the panel in place; a plain form post goes back to the ticket page."""
     if request.headers.get("HX-Request") == "true":
-        return _panel(request, ticket, notice=notice)
+        # The conversation shows the text at once, not at its next poll.
+        return trigger_client_event(_panel(request, ticket, notice=notice), CONVERSATION_CHANGED)
     flash.success(request, notice)
     return redirect("ticket_detail", org=ticket.organization.slug, pk=ticket.pk)
 

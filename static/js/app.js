@@ -5,6 +5,29 @@ document.addEventListener("htmx:afterSwap", (event) => {
   if (invalid) invalid.focus();
 });
 
+// Live regions (accounts/ui.py, live_region): a poll that brings what the page shows already
+// (the same data-live-version) is not swapped; a changed one is, and its sentence is said once
+// by the page's polite live region, so a screen reader hears changes, not polls.
+function announce(text) {
+  const announcer = document.getElementById("live-announcer");
+  if (!announcer || !text) return;
+  announcer.textContent = "";
+  setTimeout(() => { announcer.textContent = text; }, 100);
+}
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || !target.dataset || target.dataset.liveVersion === undefined) return;
+  if (event.detail.requestConfig && event.detail.requestConfig.verb !== "get") return;
+  const answer = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
+  const incoming = answer.querySelector("[data-live-version]");
+  if (!incoming) return;
+  if (incoming.dataset.liveVersion === target.dataset.liveVersion) {
+    event.detail.shouldSwap = false;
+  } else {
+    announce(incoming.dataset.liveAnnounce);
+  }
+});
+
 // Conversations show the newest message at the bottom: keep it in view when the timeline
 // loads or refreshes, unless the person scrolled up to read older messages.
 function scrollTimeline(timeline, force) {

@@ -80,9 +80,10 @@ def test_password_check_within_the_timeout_is_recent(signed_in_admin, organizati
 
 
 def test_the_confirmation_page_says_what_the_password_is_for(signed_in_admin, organization):
-    """Issue 14: not only "Confirm Access". A page whose action is not named (the Manage page
-    an htmx role change comes back to, or no next page) gets the general sentence."""
+    """Issue 14: not only "Confirm Access". A page whose action is not named (no next page,
+    or one that names none) gets the general sentence; the Manage page an htmx role change
+    comes back to names its actions (tests/accounts/test_reauthentication_purposes.py)."""
     general = "Enter your password again to continue: this action needs a recent sign-in."
-    for query in ("", f"?next=/o/{organization.slug}/manage/", "?next=/no/such/page/"):
+    for query in ("", "?next=/accounts/password/change/", "?next=/no/such/page/"):
         html = signed_in_admin.get(f"/accounts/reauthenticate/{query}").content.decode()
         assert f'id="reauthentication-purpose">{general}</p>' in html, query

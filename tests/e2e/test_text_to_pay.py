@@ -49,7 +49,10 @@ def test_advisor_requests_a_payment_and_the_customer_pays_it(
     form.locator("input[name=reference]").fill("RO-4411")
     form.locator("#pr-submit").click()
     expect(page.locator("#pr-panel")).to_contain_text("$1,234.56")
-    expect(page.locator("#timeline")).to_contain_text("Payment requested")
+    # The conversation shows the text the customer got, with the request's card, at once.
+    sent = page.locator("#timeline [data-event='payment_request.sent']")
+    expect(sent).to_contain_text("Demo Motors: $1,234.56 for F-150 60k service", timeout=3_000)
+    expect(sent.locator(".app-pay-card")).to_contain_text("Unpaid")
 
     (text,) = [m for m in sms.outbox if m.to == "+13125550188"]
     assert "Demo Motors" in text.body and "$1,234.56" in text.body
@@ -74,7 +77,8 @@ def test_advisor_requests_a_payment_and_the_customer_pays_it(
     expect(customer.locator("#amount")).to_contain_text("$1,234.56")
 
     # The advisor's ticket shows Paid without a reload.
-    expect(page.locator("#timeline")).to_contain_text("Paid", timeout=15_000)
+    expect(sent.locator(".app-pay-card")).to_contain_text("Paid", timeout=15_000)
+    expect(page.locator("#timeline [data-event='payment_request.paid']")).to_contain_text("Paid")
     expect(page.locator("#pr-panel")).to_contain_text("Paid", timeout=15_000)
 
     request = PaymentRequest.objects.get()

@@ -577,7 +577,7 @@ def test_the_reports_table_names_the_currency_once_and_keeps_amounts_on_one_line
 ):
     """Issue 14: "1 234,56 $ US" in each of seven columns squeezed the table at 1280 px,
     wrapping days and amounts. The headings name the currency, the cells hold the number, on
-    one line (text-nowrap), in tabular figures (app-amount), and the day never wraps."""
+    one line (text-nowrap), in tabular figures (app-num), and the day never wraps."""
     manager_membership.user.language = "fr-ca"
     manager_membership.user.save(update_fields=["language"])
     html = manager_client.get(_url("report_list")).content.decode()
@@ -586,7 +586,7 @@ def test_the_reports_table_names_the_currency_once_and_keeps_amounts_on_one_line
     head = table.split("</thead>", 1)[0]
     assert head.count('<div class="fw-normal small">USD</div>') == 6
     assert re.search(r'<table class="[^"]*\btext-nowrap\b', table)
-    amounts = _cells(html, "app-amount")
+    amounts = _cells(html, "app-num")
     with translation.override("fr-ca"):
         collected = format_number(123_456)  # "1 234,56", the reader's digits
     assert amounts[:2] == ["1", collected], amounts  # the count, then the collected
@@ -605,7 +605,7 @@ def test_a_reports_table_of_several_currencies_names_each_line_s(manager_client,
     head = _daily_reports(html).split("</thead>", 1)[0]
     assert "USD" not in head and ">Currency</th>" in head
     assert _cells(html, "text-nowrap")[1] == "CAD USD"
-    assert _cells(html, "app-amount")[1] == "5.00 1,234.56"
+    assert _cells(html, "app-num")[1] == "5.00 1,234.56"
 
 
 def test_the_reports_page_costs_the_same_queries_however_many_days_were_revised(

@@ -280,8 +280,8 @@ def test_the_payment_page_shows_the_refund_the_fee_returned_and_the_net_after_re
     card = amounts_card(admin_client, paid)
     assert "$100.00" in card and "$3.55" in card  # gross and our fee
     net = "$0.00" if fee_returned else "-$3.55"
-    assert f'id="net-after-refunds">{net}<' in card
-    assert ('id="fee-returned">$3.55<' in card) == fee_returned
+    assert f'id="net-after-refunds"><span class="app-amount">{net}<' in card
+    assert ('id="fee-returned"><span class="app-amount">$3.55<' in card) == fee_returned
 
 
 def test_the_payment_page_shows_a_dispute_and_its_fee(admin_client, ticket):
@@ -292,8 +292,10 @@ def test_the_payment_page_shows_a_dispute_and_its_fee(admin_client, ticket):
         at=datetime(2026, 12, 2, 15, tzinfo=UTC),
     )
     card = amounts_card(admin_client, paid)
-    assert 'id="disputed">$100.00<' in card
-    assert 'id="net-after-refunds">-$18.55<' in card  # -3.55 fee, -15.00 dispute fee
+    assert 'id="disputed"><span class="app-amount">$100.00<' in card
+    assert (
+        'id="net-after-refunds"><span class="app-amount">-$18.55<' in card
+    )  # -3.55 fee, -15.00 dispute fee
 
 
 def test_an_unpaid_request_shows_no_money_moved(admin_client, ticket):

@@ -515,7 +515,9 @@ def test_recent_payouts_show_date_amount_status_and_failure(admin, account, orga
     assert "Mar 1, 2026" in page  # a calendar date, never shifted by a time zone
     assert "$1,234.56" in page
     assert "The bank account has been closed." in page
-    assert re.search(r'<td class="text-end[^"]*">\$50\.00</td>', page)
+    assert re.search(
+        r'<td class="app-num[^"]*"><span class="app-amount">\$50\.00</span></td>', page
+    )
     assert page.index("Mar 2, 2026") < page.index("Mar 1, 2026")  # newest first
 
 

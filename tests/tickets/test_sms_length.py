@@ -16,7 +16,7 @@ import pytest
 from accounts.languages import CUSTOMER_LANGUAGES
 from payments.models import PaymentRequest
 from payments.money import MAX_AMOUNT_CENTS
-from payments.requests.services import _request_sms_body
+from payments.requests.services import request_sms_body
 from teams.models import Organization
 from tickets.models import Customer, Ticket
 from tickets.sms_length import GSM_7, UCS_2, SmsLength, plain_spaces, sms_length
@@ -107,8 +107,8 @@ def _texts(language: str, country: str) -> tuple[str, str]:
         token=secrets.token_urlsafe(24),  # as payment_request_create makes it
     )
     return (
-        _request_sms_body(payment_request),
-        _request_sms_body(payment_request, reminder=True),
+        request_sms_body(payment_request),
+        request_sms_body(payment_request, reminder=True),
     )
 
 
