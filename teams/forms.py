@@ -121,6 +121,8 @@ class OrganizationForm(forms.ModelForm):
             (_("Canada"), list(PROVINCE_CHOICES)),
             (_("United States"), sorted(US_STATES, key=lambda choice: str(choice[1]))),
         ]
+        # A new dealership starts in Central time, not in the list's first zone (GMT-12).
+        self.fields["time_zone"].initial = self.initial.get("time_zone", "America/Chicago")
 
     def clean(self) -> dict[str, Any]:
         """A province belongs to its country: Québec with Canada, Texas with the United
@@ -139,7 +141,6 @@ class OrganizationForm(forms.ModelForm):
                 % {"province": dict((*PROVINCE_CHOICES, *US_STATES))[province]},
             )
         return data
-        self.fields["time_zone"].initial = self.initial.get("time_zone", "America/Chicago")
 
 
 class InvitationForm(forms.Form):

@@ -214,7 +214,7 @@ def _conversations(payments: list[PaymentRequest]) -> None:
             latest.get(entry.ticket_id, entry.created_at), entry.created_at
         )
     for ticket_id, at in latest.items():
-        Ticket.objects.filter(pk=ticket_id, last_activity_at__lt=at).update(last_activity_at=at)
+        Ticket.objects.filter(pk=ticket_id).update(last_activity_at=at)
 
 
 def _movements(

@@ -42,7 +42,8 @@ CARD_BRANDS = {
 
 def card_label(payment: PaymentRequest) -> str:
     brand = CARD_BRANDS.get(payment.card_brand.lower(), payment.card_brand.title() or _("card"))
-    return f"{brand} •••• {payment.card_last4}" if payment.card_last4 else brand
+    # No-break spaces: "Visa •••• 4242" never breaks across lines.
+    return f"{brand}\u00a0••••\u00a0{payment.card_last4}" if payment.card_last4 else brand
 
 
 def payment_page(payment: PaymentRequest) -> str:

@@ -361,7 +361,7 @@ def test_the_confirmation_names_the_amount_the_card_and_the_fee(
 ):
     sign_in(client, manager_membership)
     page = client.get(refund_url(paid)).content.decode()
-    assert "Refund $1,234.56 to Visa •••• 4242?" in page
+    assert "Refund $1,234.56 to Visa\u00a0••••\u00a04242?" in page
     assert "Our fee of $40.42 is not returned" in page
     assert "ends at -$40.42" in page
     assert "Stripe does not return its processing fee." in page
@@ -604,7 +604,7 @@ def test_the_demo_gateway_refunds_end_to_end(
 
     sign_in(client, manager_membership)
     assert (
-        "Refund $1,234.56 to Visa •••• 4242?"
+        "Refund $1,234.56 to Visa\u00a0••••\u00a04242?"
         in client.get(refund_url(payment_request)).content.decode()
     )
     with django_capture_on_commit_callbacks(execute=True):

@@ -20,6 +20,7 @@ DEMO_ORG = {
     "slug": "demo-motors",
     "name": "Demo Motors",
     "country": "US",
+    "province": "IL",
     "time_zone": "America/Chicago",
 }
 DEMO_PEOPLE = [
