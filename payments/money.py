@@ -24,6 +24,7 @@ def decimal_string(cents: int | None) -> str:
 
 MIN_AMOUNT_CENTS = 50  # Stripe's minimum charge: 0.50 USD / CAD
 MAX_AMOUNT_CENTS = 5_000_000  # our own maximum: 50,000.00 per request
+MAX_TOTAL_CENTS = 100 * MAX_AMOUNT_CENTS  # a repair order's (a deposit, then the rest)
 FEE_BASIS_POINTS_X100 = 325  # 3.25 %, in hundredths of a percent
 FEE_FIXED_CENTS = 30
 
@@ -52,14 +53,20 @@ def _affixes(currency: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*{mark}?\s*(?P<number>.*?)\s*{mark}?\s*$", re.IGNORECASE | re.DOTALL)
 
 
-def parse_amount(text: str, currency: str | None = None, language: str | None = None) -> int:
+def parse_amount(
+    text: str,
+    currency: str | None = None,
+    language: str | None = None,
+    *,
+    maximum: int = MAX_AMOUNT_CENTS,
+) -> int:
     """An amount as typed in the reader's language (``1,234.56``, ``$1,234.56`` or ``75`` in
     English; ``1 234,56 $`` or ``75,50`` in Canadian French) to integer cents.
 
     ASCII digits only: other scripts' digits (Arabic-Indic, full-width …) are refused, not
     read as if they were 0-9. The decimal separator is the language's; a point is read as one
     too where the language does not group digits with it. Groups of three, never floats; at
-    most two decimals; between 0.50 and 50,000.00."""
+    most two decimals; between 0.50 and ``maximum`` (50,000.00, a request's)."""
     decimal, group = number_symbols(language)
     example = format_number(123456, language)
     malformed = AmountError(_("Enter the amount, like %(example)s.") % {"example": example})
@@ -98,7 +105,7 @@ def parse_amount(text: str, currency: str | None = None, language: str | None = 
     if cents < MIN_AMOUNT_CENTS:
         least = format_money(MIN_AMOUNT_CENTS, currency or "usd", language)
         raise AmountError(_("Enter at least %(amount)s.") % {"amount": least})
-    if cents > MAX_AMOUNT_CENTS:
-        most = format_money(MAX_AMOUNT_CENTS, currency or "usd", language)
+    if cents > maximum:
+        most = format_money(maximum, currency or "usd", language)
         raise AmountError(_("Enter at most %(amount)s.") % {"amount": most})
     return cents

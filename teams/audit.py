@@ -75,6 +75,10 @@ class AuditAction(models.TextChoices):
     PAYMENT_REFUND_REQUESTED = "payment.refund_requested", _lazy("Refund requested")
     REFUND_SUCCEEDED = "refund.succeeded", _lazy("Refund succeeded")
     REFUND_FAILED = "refund.failed", _lazy("Refund failed")
+    # Repair orders
+    REPAIR_ORDER_CREATED = "repair_order.created", _lazy("Repair order created")
+    REPAIR_ORDER_TOTAL_CHANGED = "repair_order.total_changed", _lazy("Repair order total changed")
+    REPAIR_ORDER_PAID = "repair_order.paid", _lazy("Repair order paid in full")
     # Payouts
     PAYOUT_PAID = "payout.paid", _lazy("Payout paid")
     PAYOUT_FAILED = "payout.failed", _lazy("Payout failed")
@@ -124,6 +128,13 @@ SENTENCES: dict[AuditAction, _StrPromise] = {
         "The dispute of %(number)s was won: %(amount)s came back from the bank of %(customer)s"
     ),
     A.PAYMENT_REQUEST_POSTED: _lazy("%(actor)s posted %(number)s to the DBS as %(reference)s"),
+    A.REPAIR_ORDER_CREATED: _lazy(
+        "%(actor)s opened repair order %(order)s of %(amount)s for %(customer)s"
+    ),
+    A.REPAIR_ORDER_TOTAL_CHANGED: _lazy(
+        "%(actor)s changed the total of repair order %(order)s from %(before)s to %(amount)s"
+    ),
+    A.REPAIR_ORDER_PAID: _lazy("Repair order %(order)s of %(amount)s is paid in full"),
     A.PAYMENT_REQUEST_UNPOSTED: _lazy(
         "%(actor)s undid the posting of %(number)s to the DBS as %(reference)s"
     ),

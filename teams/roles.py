@@ -32,6 +32,8 @@ class Capability(StrEnum):
     POST_TO_DBS = "post_to_dbs"  # mark a payment posted to the dealer system, or undo it
     SEND_PAYMENT_REQUEST = "send_payment_request"
     VIEW_EVERY_TEAMS_TICKETS = "view_every_teams_tickets"  # not only those of the own teams
+    # change a repair order's total once something of it was paid (never below what was paid)
+    CHANGE_PAID_REPAIR_ORDER = "change_paid_repair_order"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -43,6 +45,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.POST_TO_DBS,
             Capability.SEND_PAYMENT_REQUEST,
             Capability.VIEW_EVERY_TEAMS_TICKETS,
+            Capability.CHANGE_PAID_REPAIR_ORDER,
         }
     ),
     Role.ADVISOR: frozenset({Capability.SEND_PAYMENT_REQUEST}),
@@ -55,6 +58,7 @@ TEAM_SCOPED: frozenset[Capability] = frozenset(
         Capability.REFUND_PAYMENT,
         Capability.POST_TO_DBS,
         Capability.SEND_PAYMENT_REQUEST,
+        Capability.CHANGE_PAID_REPAIR_ORDER,
     }
 )
 # Capabilities that need the team itself to take payments, whoever asks.

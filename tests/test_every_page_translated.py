@@ -861,6 +861,14 @@ STAFF_PAGES = {
                 {"amount": "lots", "description": ""},
             ),
             (
+                "repair order",
+                "ticket_repair_orders",
+                o("tickets/{d.ticket.pk}/repair-orders/"),
+                ROLES,
+                422,
+                {"number": "", "total": "lots"},
+            ),
+            (
                 "invitation",
                 "invitation_create",
                 o("manage/invitations/"),

@@ -211,4 +211,5 @@ EVENT_LABELS = {
     "payment_request.duplicate_charged": _("Paid a second time: refunding the second payment"),
     "payment_request.duplicate_refunded": _("Second payment refunded automatically"),
     "payment_request.duplicate_refund_failed": _("Second payment could not be refunded"),
+    "repair_order.paid": _("Repair order paid in full"),
 }

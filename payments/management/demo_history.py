@@ -14,12 +14,20 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import SmsMessage
+from accounts.models import SmsMessage, User
 from payments.ledger.selectors import payments_changed
-from payments.models import LedgerEntry, PaymentRequest, Payout, PayoutLine, Refund
+from payments.models import (
+    LedgerEntry,
+    PaymentRequest,
+    Payout,
+    PayoutLine,
+    Refund,
+    RepairOrder,
+)
 from payments.money import platform_fee
 from payments.movements import charge_recorded, payout_recorded, refund_recorded
 from payments.reports.services import daily_report_build
+from payments.requests import services as requests_services
 from payments.requests.services import request_sms_body
 from payments.timeline import request_event_data
 from teams.models import Membership, Organization, Team
@@ -163,8 +171,35 @@ def seed(*, organization: Organization, team: Team, days: int = 21) -> int:
         ["posted_at", "posted_by", "posted_reference", "status", "refunded_cents", "refunded_at"],
     )
     _conversations(payments)
+    _repair_order(payments, author)
     payments_changed(organization.pk)
     return len(payments)
+
+
+def _repair_order(payments: list[PaymentRequest], author: User | None) -> None:
+    """A repair order whose deposit is the newest paid payment, and its balance asked by
+    text: what the Payment requests panel and the customer's page show of one."""
+    deposit = next((p for p in reversed(payments) if p.status == PaymentRequest.Status.PAID), None)
+    if deposit is None or author is None:
+        return
+    order = RepairOrder.objects.create(
+        organization=deposit.organization,
+        team=deposit.team,
+        ticket=deposit.ticket,
+        number=deposit.reference,
+        total_cents=deposit.amount_cents * 3,
+        currency=deposit.currency,
+        created_by=author,
+        created_at=deposit.created_at,
+    )
+    PaymentRequest.objects.filter(pk=deposit.pk).update(repair_order=order)
+    requests_services.payment_request_create(
+        ticket=deposit.ticket,
+        actor=author,
+        amount_cents=order.total_cents - deposit.amount_cents,
+        description=f"{deposit.description}: the balance",
+        repair_order=order,
+    )
 
 
 def _conversations(payments: list[PaymentRequest]) -> None:

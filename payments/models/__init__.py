@@ -6,6 +6,7 @@ from payments.models.demo import DemoStripeAccount, DemoStripeCheckout
 from payments.models.ledger import LedgerEntry
 from payments.models.payouts import Payout, PayoutLine, PayoutNotification
 from payments.models.refunds import Refund
+from payments.models.repair_orders import RepairOrder
 from payments.models.reports import DailyReport, DailyReportLine, StripeReportRun
 from payments.models.requests import (
     DuplicateCharge,
@@ -29,6 +30,7 @@ __all__ = [
     "PayoutLine",
     "PayoutNotification",
     "Refund",
+    "RepairOrder",
     "StripeReportRun",
     "WebhookEvent",
     "display_number",

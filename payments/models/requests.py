@@ -117,6 +117,14 @@ class PaymentRequest(models.Model):
     sms = models.ForeignKey(
         SmsMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The repair order it is a deposit or a part of (never more than the order still owes).
+    repair_order = models.ForeignKey(
+        "payments.RepairOrder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment_requests",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # Refunds (F7): the amount given back, as Stripe confirmed it.
     refunded_cents = models.BigIntegerField(default=0)

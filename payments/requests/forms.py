@@ -7,8 +7,9 @@ import secrets
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.formats import format_number
-from payments.money import AmountError, parse_amount
+from accounts.formats import format_money, format_number
+from payments.models import RepairOrder
+from payments.money import MAX_TOTAL_CENTS, AmountError, parse_amount
 
 
 class PaymentRequestForm(forms.Form):
@@ -39,9 +40,34 @@ class PaymentRequestForm(forms.Form):
         widget=forms.HiddenInput, max_length=64, required=False, initial=""
     )
 
-    def __init__(self, *args, currency: str, **kwargs):
+    repair_order = forms.TypedChoiceField(
+        label=_("Repair order"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Asked against it, the request can never be more than it still owes."),
+    )
+
+    def __init__(self, *args, currency: str, orders: dict | None = None, **kwargs):
+        """``orders``: the ticket's open repair orders, each with its Balance, to ask against."""
         super().__init__(*args, **kwargs)
         self.currency = currency
+        self.orders = orders or {}
+        choice = self.fields["repair_order"]
+        assert isinstance(choice, forms.TypedChoiceField)
+        choice.choices = [
+            ("", _("None")),
+            *(
+                (
+                    order.pk,
+                    _("%(order)s: %(owed)s still owed")
+                    % {"order": order, "owed": format_money(balance.owed, order.currency)},
+                )
+                for order, balance in self.orders.values()
+            ),
+        ]
+        if not self.orders:
+            choice.widget = forms.HiddenInput()
         # As the reader writes numbers: "0.00" and "1,234.56", or "0,00" and "1 234,56".
         amount = self.fields["amount"]
         amount.widget.attrs["placeholder"] = format_number(0)
@@ -65,6 +91,40 @@ class PaymentRequestForm(forms.Form):
 
     def clean_reference(self) -> str:
         return self.cleaned_data["reference"].strip()
+
+    def clean_repair_order(self) -> RepairOrder | None:
+        pk = self.cleaned_data.get("repair_order")
+        return self.orders[pk][0] if pk in self.orders else None
+
+
+class RepairOrderForm(forms.Form):
+    """A repair order of the ticket: the DBS's RO or invoice number and what it comes to."""
+
+    number = forms.CharField(
+        label=_("RO or invoice number"),
+        max_length=64,
+        required=False,
+        help_text=_("As the DBS writes it; two repair orders cannot share one."),
+    )
+    total = forms.CharField(
+        label=_("Total"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.fields["total"].widget.attrs["placeholder"] = format_number(0)
+        self.fields["total"].error_messages["required"] = _(
+            "Enter the repair order's total, like %(example)s."
+        ) % {"example": format_number(123_456)}
+
+    def clean_total(self) -> int:
+        try:
+            return parse_amount(self.cleaned_data["total"], self.currency, maximum=MAX_TOTAL_CENTS)
+        except AmountError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
 
 REMINDER_CHOICES = [

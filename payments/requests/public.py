@@ -31,6 +31,7 @@ from accounts.times import local_time
 from payments.gateway import GatewayError, get_gateway
 from payments.models import PaymentRequest
 from payments.requests import checkout as requests_checkout
+from payments.requests import repair_orders
 from payments.requests import services as requests_services
 
 LINK_LIMIT = 60  # requests a minute by one client on one link (its pages together)
@@ -185,7 +186,10 @@ def _render_state(request: HttpRequest, payment: PaymentRequest, **extra: Any) -
         return render(request, "payments/public/receipt.html", _context(payment, **extra))
     if payment.status == PaymentRequest.Status.CANCELLED:
         return render(request, "payments/public/cancelled.html", _context(payment, **extra))
-    return render(request, "payments/public/request.html", _context(payment, **extra))
+    part = repair_orders.repair_order_part(payment)
+    return render(
+        request, "payments/public/request.html", _context(payment, repair_order=part, **extra)
+    )
 
 
 @public_page

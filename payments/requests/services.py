@@ -20,9 +20,14 @@ from accounts.services import sms_queue
 from payments.audit import payment_request_data
 from payments.dates import from_timestamp
 from payments.gateway import GatewayError, get_gateway
-from payments.models import ConnectedAccount, PaymentRequest
+from payments.models import ConnectedAccount, PaymentRequest, RepairOrder
 from payments.money import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, platform_fee
 from payments.movements import charge_recorded
+from payments.requests.repair_orders import (
+    repair_order_check_request,
+    repair_order_locked,
+    repair_order_settle,
+)
 from payments.timeline import payment_request_timeline
 from teams.access import has_capability
 from teams.audit import AuditAction
@@ -95,6 +100,7 @@ def payment_request_create(
     description: str,
     reference: str = "",
     submission_key: str = "",
+    repair_order: RepairOrder | None = None,
 ) -> PaymentRequest:
     """F4: ask the ticket's customer for ``amount_cents``; text them the link after commit.
 
@@ -102,7 +108,11 @@ def payment_request_create(
     its link to copy. The Checkout Session is created when the customer presses Pay.
 
     ``submission_key`` (the form's) makes it once per submission: the same key again, even
-    at the same moment, answers the request the first made, and texts nothing more."""
+    at the same moment, answers the request the first made, and texts nothing more.
+
+    Against a ``repair_order`` of the ticket, it asks at most what the order still owes: the
+    order's row is locked while that is read and the request written, so two advisors asking
+    at once can never together ask more."""
 
     organization = ticket.organization
     membership = Membership.objects.filter(organization=organization, user=actor).first()
@@ -124,6 +134,12 @@ def payment_request_create(
         if earlier is not None:
             return earlier
     with transaction.atomic():
+        if repair_order is not None:
+            if repair_order.ticket_id != ticket.pk:
+                raise ValidationError(_("That repair order belongs to another ticket."))
+            repair_order = repair_order_locked(repair_order)
+            repair_order_check_request(repair_order, amount_cents)
+            reference = reference or repair_order.number
         try:
             with transaction.atomic():
                 payment_request = PaymentRequest.objects.create(
@@ -138,6 +154,7 @@ def payment_request_create(
                     token=secrets.token_urlsafe(24),
                     fee_cents=platform_fee(amount_cents),
                     submission_key=submission_key,
+                    repair_order=repair_order,
                 )
         except IntegrityError:
             # The same submission at the same moment: the other one committed first.
@@ -245,6 +262,8 @@ def payment_request_mark_paid(
     payment_request.save()
     if changed:
         charge_recorded(payment=payment_request)
+        if payment_request.repair_order is not None:
+            repair_order_settle(repair_order_locked(payment_request.repair_order))
         paid_at = payment_request.paid_at.isoformat() if payment_request.paid_at else None
         payment_request_timeline(payment_request, "payment_request.paid", paid_at=paid_at)
         audit_record(

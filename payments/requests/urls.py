@@ -13,6 +13,11 @@ urlpatterns = [
         name="ticket_payment_requests",
     ),
     path(
+        "tickets/<int:pk>/repair-orders/",
+        views.ticket_repair_orders,
+        name="ticket_repair_orders",
+    ),
+    path(
         "tickets/<int:ticket_pk>/payment-requests/<int:pk>/cancel/",
         views.payment_request_cancel,
         name="payment_request_cancel",

@@ -21,10 +21,11 @@ from django_htmx.http import trigger_client_event
 
 from accounts.formats import format_money
 from payments.badges import request_badge
-from payments.models import PaymentRequest
+from payments.models import PaymentRequest, RepairOrder
 from payments.requests import checkout as requests_checkout
+from payments.requests import repair_orders
 from payments.requests import services as requests_services
-from payments.requests.forms import PaymentRequestForm
+from payments.requests.forms import PaymentRequestForm, RepairOrderForm
 from payments.scope import payment_for, payments_scoped
 from teams.access import OrganizationRequest, organization_view
 from teams.models import Membership
@@ -62,11 +63,32 @@ def _rows(ticket: Ticket, membership: Membership) -> list[dict[str, Any]]:
     return rows
 
 
+def _orders(ticket: Ticket) -> list[dict[str, Any]]:
+    """The ticket's repair orders with their balances (a constant number of queries)."""
+    orders = repair_orders.repair_orders_of(ticket)
+    balances = repair_orders.repair_order_balances(orders)
+    return [{"order": order, "balance": balances[order.pk]} for order in orders]
+
+
+def _request_form(
+    request: OrganizationRequest, orders: list[dict[str, Any]], data=None
+) -> PaymentRequestForm:
+    open_orders = {
+        row["order"].pk: (row["order"], row["balance"])
+        for row in orders
+        if row["order"].status == RepairOrder.Status.OPEN
+    }
+    return PaymentRequestForm(
+        data, currency=request.organization.currency or "usd", orders=open_orders
+    )
+
+
 def _panel(
     request: OrganizationRequest,
     ticket: Ticket,
     *,
     form: PaymentRequestForm | None = None,
+    order_form: RepairOrderForm | None = None,
     status: int = 200,
     error: str = "",
     notice: str = "",
@@ -76,13 +98,17 @@ def _panel(
     membership = request.membership
     reason = requests_services.payment_request_unavailable(ticket=ticket, membership=membership)
     zone = organization.time_zone
+    orders = _orders(ticket) if part != "list" else []
     context = {
         "ticket": ticket,
         "organization": organization,
         "rows": _rows(ticket, membership),
+        "orders": orders,
         "unavailable": reason,
-        "form": form or PaymentRequestForm(currency=organization.currency or "usd"),
+        "form": form or _request_form(request, orders),
         "form_open": form is not None and form.is_bound and bool(form.errors),
+        "order_form": order_form or RepairOrderForm(currency=organization.currency or "usd"),
+        "order_form_open": order_form is not None and bool(order_form.errors),
         "error": error,
         "notice": notice,
         "opted_out": ticket.customer.opted_out,
@@ -106,12 +132,11 @@ def _ticket(request: OrganizationRequest, pk: int) -> Ticket:
 def ticket_payment_requests(request: OrganizationRequest, pk: int) -> HttpResponse:
     """GET: the panel (or just its list, ``?part=list``). POST: request a payment."""
     ticket = _ticket(request, pk)
-    organization = request.organization
     if request.method != "POST":
         part = request.GET.get("part", "")
         polling_container = request.headers.get("HX-Request") == "true" and part != "list"
         return _panel(request, ticket, part=part, status=STOP_POLLING if polling_container else 200)
-    form = PaymentRequestForm(request.POST, currency=organization.currency or "usd")
+    form = _request_form(request, _orders(ticket), request.POST)
     if not form.is_valid():
         return _panel(request, ticket, form=form, status=HTTPStatus.UNPROCESSABLE_ENTITY)
     try:
@@ -122,6 +147,7 @@ def ticket_payment_requests(request: OrganizationRequest, pk: int) -> HttpRespon
             description=form.cleaned_data["description"],
             reference=form.cleaned_data["reference"],
             submission_key=form.cleaned_data["submission"],
+            repair_order=form.cleaned_data["repair_order"],
         )
     except ValidationError as exc:
         for field, messages in _errors(exc).items():
@@ -134,6 +160,37 @@ def ticket_payment_requests(request: OrganizationRequest, pk: int) -> HttpRespon
         else _("Request created. The customer replied STOP: copy the link below and share it.")
     )
     return _done(request, ticket, notice)
+
+
+@organization_view()
+@require_POST
+def ticket_repair_orders(request: OrganizationRequest, pk: int) -> HttpResponse:
+    """Open a repair order on the ticket (who may request payments there may)."""
+    ticket = _ticket(request, pk)
+    reason = requests_services.payment_request_unavailable(
+        ticket=ticket, membership=request.membership
+    )
+    if reason:
+        return _panel(request, ticket, error=reason, status=HTTPStatus.FORBIDDEN)
+    form = RepairOrderForm(request.POST, currency=request.organization.currency or "usd")
+    if form.is_valid():
+        try:
+            order = repair_orders.repair_order_create(
+                ticket=ticket,
+                actor=request.user,
+                number=form.cleaned_data["number"],
+                total_cents=form.cleaned_data["total"],
+            )
+        except ValidationError as exc:
+            for field, messages in _errors(exc).items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            notice = _("Repair order %(order)s opened for %(amount)s.") % {
+                "order": order,
+                "amount": format_money(order.total_cents, order.currency),
+            }
+            return _done(request, ticket, notice)
+    return _panel(request, ticket, order_form=form, status=HTTPStatus.UNPROCESSABLE_ENTITY)
 
 
 def _done(request: OrganizationRequest, ticket: Ticket, notice: str) -> HttpResponse:

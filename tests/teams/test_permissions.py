@@ -106,6 +106,7 @@ def test_role_capability_table():
             Capability.POST_TO_DBS,
             Capability.SEND_PAYMENT_REQUEST,
             Capability.VIEW_EVERY_TEAMS_TICKETS,
+            Capability.CHANGE_PAID_REPAIR_ORDER,
         },
         Role.ADVISOR: {Capability.SEND_PAYMENT_REQUEST},
     }
