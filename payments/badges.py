@@ -39,6 +39,7 @@ REQUEST_BADGES: dict[str, Badge] = {
 
 # An unpaid request, as far as its link has gone.
 LINK_BADGES = {
+    "expired": Badge(_lazy("Link expired"), "warning"),
     "failed": Badge(_lazy("Failed"), "danger"),
     "opened": Badge(_lazy("Opened"), "info"),
     "link_only": Badge(_lazy("Link only"), "warning"),
@@ -62,6 +63,8 @@ def request_badge(payment: PaymentRequest) -> Badge:
     link has gone (failed, opened, texted and delivered, or shared as a link only)."""
     if payment.status != PaymentRequest.Status.OPEN:
         return REQUEST_BADGES.get(payment.status) or status_badge(payment.status)
+    if payment.is_expired:
+        return LINK_BADGES["expired"]
     if payment.failure_message:
         return LINK_BADGES["failed"]
     if payment.opened_at:

@@ -89,7 +89,14 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "country", "province", "time_zone", "language"]
+        fields = ["name", "country", "province", "time_zone", "language", "payment_link_days"]
+        error_messages = {
+            "payment_link_days": {
+                "min_value": _("Choose from 1 to 90 days."),
+                "max_value": _("Choose from 1 to 90 days."),
+                "invalid": _("Choose from 1 to 90 days."),
+            }
+        }
         labels = {"name": _("Dealership name")}
         help_texts = {
             "country": _(
@@ -121,6 +128,8 @@ class OrganizationForm(forms.ModelForm):
             (_("Canada"), list(PROVINCE_CHOICES)),
             (_("United States"), sorted(US_STATES, key=lambda choice: str(choice[1]))),
         ]
+        # Left empty, the period stays as it is (30 days for a new dealership).
+        self.fields["payment_link_days"].required = False
         # A new dealership starts in Central time, not in the list's first zone (GMT-12).
         self.fields["time_zone"].initial = self.initial.get("time_zone", "America/Chicago")
 

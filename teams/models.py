@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -38,6 +39,13 @@ class Organization(models.Model):
     # When the first payment was collected: from then on the country, and so the currency of
     # every figure, stays as it is (no total may add two currencies).
     currency_locked_at = models.DateTimeField(null=True, blank=True)
+    # How long a payment link can be paid: after it, the customer's page says it expired.
+    payment_link_days = models.PositiveSmallIntegerField(
+        _("payment links stay open for (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("From 1 to 90 days. After it, the link says it expired and offers no Pay."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -72,6 +72,7 @@ def organization_create(
     time_zone: str,
     language: str = "",
     province: str = "",
+    payment_link_days: int | None = None,
 ) -> Organization:
     """Create a dealership with ``actor`` as its first admin."""
     organization = Organization.objects.create(
@@ -81,6 +82,7 @@ def organization_create(
         province=province,
         time_zone=time_zone,
         language=language,
+        **({"payment_link_days": payment_link_days} if payment_link_days else {}),
     )
     membership = Membership.objects.create(user=actor, organization=organization, role=Role.ADMIN)
     audit_record(
@@ -109,29 +111,38 @@ def organization_update(
     time_zone: str,
     language: str | None = None,
     province: str | None = None,
+    payment_link_days: int | None = None,
 ) -> Organization:
-    """``language``, ``province`` None: as they are."""
+    """``language``, ``province``, ``payment_link_days`` None: as they are."""
     language = organization.language if language is None else language
     province = organization.province if province is None else province
+    days = payment_link_days or organization.payment_link_days
+    if not 1 <= days <= 90:
+        raise ValidationError({"payment_link_days": _("Choose from 1 to 90 days.")})
     before = {
         "name": organization.name,
         "country": organization.country_code,
         "province": organization.province,
         "time_zone": str(organization.time_zone),
         "language": organization.language,
+        "payment_link_days": organization.payment_link_days,
     }
     locked = Organization.objects.filter(pk=organization.pk, currency_locked_at__isnull=False)
     if str(country) != before["country"] and locked.exists():
         raise ValidationError({"country": organization.currency_locked_message})
     organization.name, organization.country, organization.time_zone = name, country, time_zone
     organization.language, organization.province = language, province
-    organization.save(update_fields=["name", "country", "province", "time_zone", "language"])
+    organization.payment_link_days = days
+    organization.save(
+        update_fields=["name", "country", "province", "time_zone", "language", "payment_link_days"]
+    )
     after = {
         "name": name,
         "country": country,
         "province": province,
         "time_zone": str(time_zone),
         "language": language,
+        "payment_link_days": days,
     }
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:

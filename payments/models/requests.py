@@ -114,6 +114,9 @@ class PaymentRequest(models.Model):
     # Stripe's time of the newest event applied.
     last_event_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # When the link stops being payable (the organization's payment_link_days after it was
+    # made, or after it was sent again once expired); None for requests made before it.
+    expires_at = models.DateTimeField(null=True, blank=True)
     sms = models.ForeignKey(
         SmsMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -189,6 +192,15 @@ class PaymentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_number} {self.status}"
+
+    @property
+    def is_expired(self) -> bool:
+        """Unpaid and past its link's expiry: the customer's page offers no Pay."""
+        return (
+            self.status == self.Status.OPEN
+            and self.expires_at is not None
+            and self.expires_at <= timezone.now()
+        )
 
     @property
     def reads_in(self) -> str:

@@ -53,7 +53,7 @@ def payment_request_checkout(
     paid: PaymentRequest | None = None
     with transaction.atomic():
         locked = PaymentRequest.objects.select_for_update().get(pk=payment_request.pk)
-        if locked.status != PaymentRequest.Status.OPEN:
+        if locked.status != PaymentRequest.Status.OPEN or locked.is_expired:
             raise ValidationError(_("This payment request can't be paid any more."))
         now = timezone.now()
         if (

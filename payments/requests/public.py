@@ -133,7 +133,9 @@ def _request_for(request: HttpRequest, token: str) -> PaymentRequest:
     if len(token) > 64:
         raise Http404
     found = (
-        PaymentRequest.objects.select_related("organization", "ticket__customer")
+        PaymentRequest.objects.select_related(
+            "organization", "ticket__customer", "team__sms_number", "repair_order"
+        )
         .filter(token=token)
         .first()
     )
@@ -186,6 +188,12 @@ def _render_state(request: HttpRequest, payment: PaymentRequest, **extra: Any) -
         return render(request, "payments/public/receipt.html", _context(payment, **extra))
     if payment.status == PaymentRequest.Status.CANCELLED:
         return render(request, "payments/public/cancelled.html", _context(payment, **extra))
+    if payment.is_expired:
+        number = getattr(payment.team, "sms_number", None)
+        phone = number.number.as_national if number is not None else ""
+        return render(
+            request, "payments/public/expired.html", _context(payment, team_phone=phone, **extra)
+        )
     part = repair_orders.repair_order_part(payment)
     return render(
         request, "payments/public/request.html", _context(payment, repair_order=part, **extra)
@@ -207,7 +215,7 @@ def request_page(request: HttpRequest, token: str) -> HttpResponse:
 def pay(request: HttpRequest, token: str) -> HttpResponse:
     """Pay: to Stripe's hosted Checkout, with a fresh session when the last one expired."""
     payment = _request_for(request, token)
-    if payment.status != PaymentRequest.Status.OPEN:
+    if payment.status != PaymentRequest.Status.OPEN or payment.is_expired:
         return _see_other(reverse("payment_public", args=[token]))
     site = settings.SITE_URL
     success_url = (

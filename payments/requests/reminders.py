@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import DurationField, F, Func
+from django.db.models import DurationField, F, Func, Q
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import sms_queue
-from payments.models import ConnectedAccount, PaymentRequest
+from payments.models import ConnectedAccount, PaymentRequest, RepairOrder
 from payments.requests.services import request_sms_body
 from payments.scope import keyset_after
 from payments.timeline import payment_request_timeline
@@ -38,6 +38,9 @@ def payment_reminders_due(
         reminder_sent_at__isnull=True,
         organization__connected_account__reminder_after_hours__isnull=False,
         ticket__customer__opted_out_at__isnull=True,
+    ).exclude(  # nothing to remind of: the link expired, or its repair order is paid
+        Q(expires_at__lte=now)
+        | Q(repair_order__status__in=[RepairOrder.Status.PAID, RepairOrder.Status.CLOSED])
     )
     if after is not None:
         due = due.filter(keyset_after(*after, newest_first=False))
@@ -67,7 +70,7 @@ def payment_reminder_send(*, request_id: int, now: datetime | None = None) -> bo
         .filter(pk=request_id, status=PaymentRequest.Status.OPEN, reminder_sent_at__isnull=True)
         .first()
     )
-    if payment_request is None:
+    if payment_request is None or payment_request.is_expired:
         return False
     payment_request.reminder_sent_at = now
     customer = payment_request.ticket.customer

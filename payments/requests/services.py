@@ -4,7 +4,7 @@ tells us about them."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -155,6 +155,7 @@ def payment_request_create(
                     fee_cents=platform_fee(amount_cents),
                     submission_key=submission_key,
                     repair_order=repair_order,
+                    expires_at=timezone.now() + timedelta(days=organization.payment_link_days),
                 )
         except IntegrityError:
             # The same submission at the same moment: the other one committed first.
@@ -207,6 +208,10 @@ def payment_request_resend(*, payment_request: PaymentRequest, actor: User) -> P
     )
     if locked.status != PaymentRequest.Status.OPEN:
         raise ValidationError(_("Only an unpaid request can be sent again."))
+    renewed = locked.is_expired
+    if renewed:  # a fresh link: payable again for the organization's period
+        locked.expires_at = timezone.now() + timedelta(days=locked.organization.payment_link_days)
+        locked.save(update_fields=["expires_at"])
     customer = locked.ticket.customer
     if customer.opted_out:
         raise ValidationError(
@@ -219,7 +224,7 @@ def payment_request_resend(*, payment_request: PaymentRequest, actor: User) -> P
         AuditAction.PAYMENT_REQUEST_RESENT,
         locked,
         actor=actor,
-        data=payment_request_data(locked, sms=locked.sms.pk),
+        data=payment_request_data(locked, sms=locked.sms.pk, renewed=renewed),
     )
     return locked
 
