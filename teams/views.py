@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import services as account_services
 from accounts.decorators import reauthentication_purpose, recent_password_required
+from accounts.forms import add_errors
 from teams import selectors, services
 from teams.access import (
     SESSION_KEY,
@@ -42,14 +43,6 @@ from teams.models import Invitation
 from teams.roles import Capability, Role
 
 UNPROCESSABLE = 422
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -139,7 +132,7 @@ def invitation_create(request: OrganizationRequest) -> HttpResponse:
                 organization=organization, actor=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -293,7 +286,7 @@ def team_list(request: OrganizationRequest) -> HttpResponse:
                     organization=organization, actor=request.user, name=form.cleaned_data["name"]
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, _("Team %(name)s created.") % {"name": team})
                 return redirect("team_detail", org=organization.slug, pk=team.pk)
@@ -326,7 +319,7 @@ def team_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
             try:
                 services.team_update(team=team, actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, _("Team %(name)s saved.") % {"name": team})
                 return redirect("team_detail", org=organization.slug, pk=team.pk)
@@ -385,7 +378,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 password=form.cleaned_data["password1"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_errors(form, error)
         else:
             login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             return _welcome(request, membership)

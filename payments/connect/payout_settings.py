@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import reauthentication_purpose, recent_password_required
 from accounts.formats import format_money
+from accounts.forms import add_errors
 from payments.connect import selectors as connect_selectors
 from payments.connect import services as connect_services
 from payments.connect.forms import (
@@ -224,11 +225,8 @@ def _form_error(form: forms.Form, error: GatewayError | ValidationError) -> None
     """Stripe's refusal, or a service's reason, shown on the form that asked."""
     if isinstance(error, GatewayError):
         form.add_error(None, gateway_message(_("Stripe refused the change: %(e)s"), error))
-    elif hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(None, error)
+        add_errors(form, error)
 
 
 def _payout_settings_purpose(request: HttpRequest, org: str) -> str:

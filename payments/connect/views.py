@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.forms import add_errors
 from payments.connect import selectors as connect_selectors
 from payments.connect import services as connect_services
 from payments.connect.forms import ChecklistForm
@@ -140,10 +141,7 @@ def stripe_checklist(request: OrganizationRequest) -> HttpResponse:
                 organization=request.organization, actor=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            for field, errors in getattr(
-                error, "error_dict", {"__all__": error.error_list}
-            ).items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_errors(form, error)
         else:
             messages.success(
                 request,

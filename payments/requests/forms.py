@@ -9,17 +9,49 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.formats import format_money, format_number
 from payments.models import RepairOrder
-from payments.money import MAX_TOTAL_CENTS, AmountError, parse_amount
+from payments.money import MAX_AMOUNT_CENTS, MAX_TOTAL_CENTS, AmountError, parse_amount
+
+
+class AmountField(forms.CharField):
+    """An amount typed as the reader writes numbers, cleaned to integer cents (never a float)
+    in the form's currency: the form sets ``currency`` and the placeholder (``amount_fields``)
+    once the reader's language is active."""
+
+    def __init__(self, *, required_message, maximum: int = MAX_AMOUNT_CENTS, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+        )
+        super().__init__(**kwargs)
+        self.required_message = required_message  # with %(example)s
+        self.maximum = maximum
+        self.currency = "usd"
+
+    def clean(self, value) -> int:
+        if value in self.empty_values:
+            raise forms.ValidationError(
+                self.required_message % {"example": format_number(123_456)}, code="required"
+            )
+        try:
+            return parse_amount(value, self.currency, maximum=self.maximum)
+        except AmountError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+def amount_fields(form: forms.Form, currency: str) -> None:
+    """Give the form's amounts its currency and the reader's "0.00" (or "0,00") placeholder."""
+    for field in form.fields.values():
+        if isinstance(field, AmountField):
+            field.currency = currency
+            field.widget.attrs["placeholder"] = format_number(0)
 
 
 class PaymentRequestForm(forms.Form):
     """Amount in the organization's currency (parsed to cents without floats), what it is
     for, and the DBS invoice or repair-order number if there is one."""
 
-    amount = forms.CharField(
-        label=_("Amount"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    amount = AmountField(
+        label=_("Amount"), required_message=_("Enter the amount, like %(example)s.")
     )
     description = forms.CharField(
         label=_("Description"),
@@ -69,19 +101,9 @@ class PaymentRequestForm(forms.Form):
         if not self.orders:
             choice.widget = forms.HiddenInput()
         # As the reader writes numbers: "0.00" and "1,234.56", or "0,00" and "1 234,56".
-        amount = self.fields["amount"]
-        amount.widget.attrs["placeholder"] = format_number(0)
-        amount.error_messages["required"] = _("Enter the amount, like %(example)s.") % {
-            "example": format_number(123_456)
-        }
+        amount_fields(self, currency)
         if not self.is_bound:
             self.initial["submission"] = secrets.token_urlsafe(16)
-
-    def clean_amount(self) -> int:
-        try:
-            return parse_amount(self.cleaned_data["amount"], self.currency)
-        except AmountError as exc:
-            raise forms.ValidationError(str(exc)) from exc
 
     def clean_description(self) -> str:
         value = " ".join(self.cleaned_data["description"].split())
@@ -106,25 +128,15 @@ class RepairOrderForm(forms.Form):
         required=False,
         help_text=_("As the DBS writes it; two repair orders cannot share one."),
     )
-    total = forms.CharField(
+    total = AmountField(
         label=_("Total"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        required_message=_("Enter the repair order's total, like %(example)s."),
+        maximum=MAX_TOTAL_CENTS,
     )
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.currency = currency
-        self.fields["total"].widget.attrs["placeholder"] = format_number(0)
-        self.fields["total"].error_messages["required"] = _(
-            "Enter the repair order's total, like %(example)s."
-        ) % {"example": format_number(123_456)}
-
-    def clean_total(self) -> int:
-        try:
-            return parse_amount(self.cleaned_data["total"], self.currency, maximum=MAX_TOTAL_CENTS)
-        except AmountError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        amount_fields(self, currency)
 
 
 REMINDER_CHOICES = [

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.formats import format_money
+from accounts.forms import add_errors
 from payments.badges import request_badge
 from payments.models import PaymentRequest, RepairOrder
 from payments.requests import checkout as requests_checkout
@@ -150,8 +151,7 @@ def ticket_payment_requests(request: OrganizationRequest, pk: int) -> HttpRespon
             repair_order=form.cleaned_data["repair_order"],
         )
     except ValidationError as exc:
-        for field, messages in _errors(exc).items():
-            form.add_error(field if field in form.fields else None, messages)
+        add_errors(form, exc)
         return _panel(request, ticket, form=form, status=HTTPStatus.UNPROCESSABLE_ENTITY)
     amount = format_money(created.amount_cents, created.currency)
     notice = (
@@ -182,8 +182,7 @@ def ticket_repair_orders(request: OrganizationRequest, pk: int) -> HttpResponse:
                 total_cents=form.cleaned_data["total"],
             )
         except ValidationError as exc:
-            for field, messages in _errors(exc).items():
-                form.add_error(field if field in form.fields else None, messages)
+            add_errors(form, exc)
         else:
             notice = _("Repair order %(order)s opened for %(amount)s.") % {
                 "order": order,
@@ -200,15 +199,6 @@ def _done(request: OrganizationRequest, ticket: Ticket, notice: str) -> HttpResp
         return trigger_client_event(_panel(request, ticket, notice=notice), CONVERSATION_CHANGED)
     flash.success(request, notice)
     return redirect("ticket_detail", org=ticket.organization.slug, pk=ticket.pk)
-
-
-def _errors(exc: ValidationError) -> dict[str | None, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {
-            field: [str(m) for e in errors for m in e.messages]
-            for field, errors in exc.error_dict.items()
-        }
-    return {None: [str(m) for m in exc.messages]}
 
 
 def _payment_request(request: OrganizationRequest, ticket: Ticket, pk: int) -> PaymentRequest:
